@@ -1,0 +1,90 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    USER = "user", "User"
+    CREATOR = "creator", "Creator"
+    ARTIST = "artist", "Artist"
+    PRODUCER = "producer", "Producer"
+    LABEL = "label", "Label"
+    PREMIUM = "premium", "Premium"
+    ADMIN = "admin", "Admin"
+
+
+CREATOR_ROLES = frozenset({Role.CREATOR, Role.ARTIST, Role.PRODUCER, Role.LABEL, Role.ADMIN})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, username: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        if not username:
+            raise ValueError("A username is required.")
+        user = self.model(email=self.normalize_email(email).lower(), username=username, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, username: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, username, password, **extra)
+
+    def create_superuser(self, email: str, username: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=Role.ADMIN, email_verified=True)
+        return self._create_user(email, username, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    username = models.CharField(max_length=30, unique=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(blank=True, max_length=2000)
+    avatar_url = models.URLField(blank=True, max_length=500)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    email_verified = models.BooleanField(default=False)
+    # Bumped on logout, password reset and role change: every JWT carrying an older value
+    # is rejected, which revokes all of the user's tokens at once.
+    token_version = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("username"), name="accounts_user_username_ci_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_creator(self) -> bool:
+        return self.role in CREATOR_ROLES
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued so far (atomic increment, then refresh)."""
+        User.objects.filter(pk=self.pk).update(token_version=F("token_version") + 1)
+        self.refresh_from_db(fields=["token_version"])

@@ -1,0 +1,41 @@
+from typing import Any
+
+from django.db import models
+
+from audit.models import AuditLog
+
+
+def client_ip(request) -> str | None:
+    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (never trust XFF)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: str,
+    actor=None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    request=None,
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit entry. ``request`` supplies IP and user agent (and the actor if unset)."""
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+    return AuditLog.objects.create(
+        actor=actor,
+        actor_role=getattr(actor, "role", "") or "",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
+        details=details or {},
+    )

@@ -1,0 +1,73 @@
+"""Start-up validation of the settings: the production checks in one place.
+
+``validate`` is called at the end of ``veza.settings`` with the module's globals. It raises
+``ImproperlyConfigured`` listing every problem at once, so an operator fixes them in one go.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+DEV_SECRET_KEY = "dev-insecure-django-secret-key-do-not-use-in-production"
+DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-production-000"
+DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me-0123456789"
+APP_ENVS = ("development", "test", "staging", "production")
+MIN_JWT_SECRET_LENGTH = 32
+
+
+def problems(settings: dict) -> list[str]:
+    found: list[str] = []
+    app_env = settings["APP_ENV"]
+    if app_env not in APP_ENVS:
+        found.append(f"APP_ENV must be one of {', '.join(APP_ENVS)} (got {app_env!r}).")
+    if len(settings["JWT_SECRET"]) < MIN_JWT_SECRET_LENGTH:
+        found.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters long.")
+    if len(settings["CHAT_JWT_SECRET"]) < MIN_JWT_SECRET_LENGTH:
+        found.append(f"CHAT_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters long.")
+    if settings["PLATFORM_FEE_PERCENT"] not in range(0, 101):
+        found.append("PLATFORM_FEE_PERCENT must be between 0 and 100.")
+    if settings["PSP_TIMEOUT"] <= 0:
+        found.append("PSP_TIMEOUT must be a positive number of seconds.")
+    if settings["MAX_UPLOAD_SIZE"] <= 0 or settings["MAX_CONCURRENT_UPLOADS"] <= 0:
+        found.append("MAX_UPLOAD_SIZE and MAX_CONCURRENT_UPLOADS must be positive.")
+    if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
+        found.append("CLAMAV_REQUIRED=true needs CLAMAV_ADDRESS (host:port or a unix socket path).")
+    if app_env == "production":
+        found.extend(_production_problems(settings))
+    return found
+
+
+def _production_problems(settings: dict) -> list[str]:
+    found = []
+    if settings["JWT_SECRET"] == DEV_JWT_SECRET:
+        found.append("JWT_SECRET still has the development default; set a real secret.")
+    if settings["SECRET_KEY"] == DEV_SECRET_KEY:
+        found.append("DJANGO_SECRET_KEY still has the development default; set a real secret.")
+    if settings["DEBUG"]:
+        found.append("DEBUG must be false in production.")
+    if not settings["CORS_ALLOWED_ORIGINS"]:
+        found.append("CORS_ALLOWED_ORIGINS is required in production.")
+    if not settings["ALLOWED_HOSTS"]:
+        found.append("ALLOWED_HOSTS is required in production.")
+    if not settings["HYPERSWITCH_BASE_URL"]:
+        found.append(
+            "HYPERSWITCH_BASE_URL is required in production: the sandbox payment provider "
+            "is for development only."
+        )
+    if not settings["HYPERSWITCH_API_KEY"]:
+        found.append("HYPERSWITCH_API_KEY is required in production.")
+    if settings["HYPERSWITCH_WEBHOOK_SECRET"] == DEV_WEBHOOK_SECRET:
+        found.append("HYPERSWITCH_WEBHOOK_SECRET still has the development default.")
+    if settings["BYPASS_CONTENT_CREATOR_ROLE"]:
+        found.append("BYPASS_CONTENT_CREATOR_ROLE must not be set in production.")
+    if settings["DISABLE_RATE_LIMIT_FOR_TESTS"]:
+        found.append("DISABLE_RATE_LIMIT_FOR_TESTS must not be set in production.")
+    if settings["DATABASES"]["default"]["ENGINE"].endswith("sqlite3"):
+        found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
+    return found
+
+
+def validate(settings: dict) -> None:
+    found = problems(settings)
+    if found:
+        raise ImproperlyConfigured(
+            "Veza refuses to start with this configuration:\n  - " + "\n  - ".join(found)
+        )

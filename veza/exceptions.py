@@ -1,0 +1,93 @@
+"""One place where errors become HTTP: DRF's exceptions and the apps' domain errors."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses set ``code``, ``status_code`` and a default detail."""
+
+    code = "error"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+
+    def __init__(self, detail: str | None = None):
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        body = dict(body)
+        body.setdefault("detail", _first_message(body) or "Invalid input.")
+        body["code"] = "invalid"
+        response.data = body
+        return response
+
+    detail = getattr(exc, "detail", None)
+    code = _code_of(exc)
+    if isinstance(detail, dict):
+        message = detail.get("detail") or _first_message(detail) or str(exc)
+    elif isinstance(detail, list):
+        message = " ".join(str(d) for d in detail)
+    else:
+        message = str(detail) if detail is not None else str(exc)
+    response.data = {"detail": str(message), "code": code}
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    return response
+
+
+def _code_of(exc) -> str:
+    codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        value = codes.get("code") or codes.get("detail")
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and value:
+            return str(value[0])
+    return getattr(exc, "default_code", "error")
+
+
+def _first_message(data) -> str | None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("code",):
+                continue
+            found = _first_message(value)
+            if found:
+                return found if key in ("detail", "non_field_errors") else f"{key}: {found}"
+    elif isinstance(data, list):
+        for value in data:
+            found = _first_message(value)
+            if found:
+                return found
+    elif data:
+        return str(data)
+    return None

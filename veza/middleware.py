@@ -1,0 +1,73 @@
+import logging
+import re
+import uuid
+
+from django.http import JsonResponse
+
+from veza.logging import request_id_var
+
+logger = logging.getLogger("veza.request")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Takes ``X-Request-ID`` (when it looks sane) or makes one; echoes it on the response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class JsonApiErrorsMiddleware:
+    """API paths never answer with an HTML page: 404s and unhandled errors become JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            _is_api(request)
+            and response.status_code in (400, 403, 404, 405, 413)
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not request.path.startswith(("/api/docs", "/api/redoc"))
+        ):
+            return _json_for_status(response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if not _is_api(request):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return JsonResponse(
+            {"detail": "An internal error occurred.", "code": "server_error"}, status=500
+        )
+
+
+_DEFAULTS = {
+    400: ("Bad request.", "bad_request"),
+    403: ("You do not have permission to perform this action.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("Method not allowed.", "method_not_allowed"),
+    413: ("The request body is too large.", "request_too_large"),
+}
+
+
+def _json_for_status(status: int) -> JsonResponse:
+    detail, code = _DEFAULTS[status]
+    return JsonResponse({"detail": detail, "code": code}, status=status)

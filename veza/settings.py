@@ -1,0 +1,324 @@
+"""Veza settings: one module, read once from the environment, checked at start-up.
+
+Every value comes from an environment variable (see README "Configuration"). The
+production checks live in ``veza.config.validate`` so that a misconfigured server refuses to
+start with a message naming the variable, instead of running with a development default.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+from veza.config import DEV_JWT_SECRET, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET, validate
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+
+env = environ.Env()
+
+# --- environment --------------------------------------------------------------------------
+APP_ENV = env.str("APP_ENV", default="development")
+IS_PRODUCTION = APP_ENV == "production"
+DEBUG = env.bool("DEBUG", default=APP_ENV == "development")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not IS_PRODUCTION else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- applications -------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
+    "accounts",
+    "audit",
+    "tracks",
+    "playlists",
+    "marketplace",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "veza.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "veza.middleware.JsonApiErrorsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "veza.urls"
+APPEND_SLASH = False  # contract paths have no trailing slash; never redirect a POST
+WSGI_APPLICATION = "veza.wsgi.application"
+ASGI_APPLICATION = "veza.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+# --- cache, rate-limit store --------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                # When Redis drops, cache reads miss and writes are dropped (logged): rate
+                # limits fail open instead of taking the API down with them.
+                "IGNORE_EXCEPTIONS": True,
+            },
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="veza"),
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- passwords, auth ----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_SECRET = env.str("JWT_SECRET", default=DEV_JWT_SECRET)
+JWT_ISSUER = env.str("JWT_ISSUER", default="veza-api")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="veza-app")
+JWT_ACCESS_TTL_MINUTES = env.int("JWT_ACCESS_TTL_MINUTES", default=15)
+JWT_REFRESH_TTL_DAYS = env.int("JWT_REFRESH_TTL_DAYS", default=7)
+CHAT_JWT_SECRET = env.str("CHAT_JWT_SECRET", default="") or JWT_SECRET
+CHAT_TOKEN_TTL_MINUTES = env.int("CHAT_TOKEN_TTL_MINUTES", default=60)
+EMAIL_TOKEN_MAX_AGE_HOURS = env.int("EMAIL_TOKEN_MAX_AGE_HOURS", default=48)
+PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=2)
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:5173")
+BYPASS_CONTENT_CREATOR_ROLE = env.bool("BYPASS_CONTENT_CREATOR_ROLE", default=False)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TTL_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TTL_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET,
+    "AUDIENCE": JWT_AUDIENCE,
+    "ISSUER": JWT_ISSUER,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.VezaTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.VezaTokenRefreshSerializer",
+}
+
+# --- REST framework -----------------------------------------------------------------------
+RATE_LIMIT_LIMIT = env.int("RATE_LIMIT_LIMIT", default=1000)
+RATE_LIMIT_WINDOW = env.int("RATE_LIMIT_WINDOW", default=60)  # seconds
+AUTH_RATE_LIMIT_LOGIN_ATTEMPTS = env.int("AUTH_RATE_LIMIT_LOGIN_ATTEMPTS", default=5)
+AUTH_RATE_LIMIT_LOGIN_WINDOW = env.int("AUTH_RATE_LIMIT_LOGIN_WINDOW", default=15)  # minutes
+REGISTRATION_RATE_LIMIT_PER_HOUR = env.int("REGISTRATION_RATE_LIMIT_PER_HOUR", default=20)
+DISABLE_RATE_LIMIT_FOR_TESTS = env.bool("DISABLE_RATE_LIMIT_FOR_TESTS", default=False)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VezaJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "veza.pagination.VezaPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["veza.throttling.GlobalRateThrottle"],
+    "EXCEPTION_HANDLER": "veza.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Veza API",
+    "DESCRIPTION": (
+        "Audio collaboration platform: accounts, tracks, playlists, a licence marketplace "
+        "and refunds finalised by the payment provider's signed webhook. Errors are "
+        '`{"detail", "code"}`; money is integer minor units plus an ISO-4217 currency.'
+    ),
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from the package (drf-spectacular-sidecar): the docs work offline, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = not IS_PRODUCTION and not CORS_ALLOWED_ORIGINS
+
+# --- internationalisation, static, media --------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
+MEDIA_ROOT = env.path("UPLOAD_DIR", default=env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
+MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=100 * 1024 * 1024)
+MAX_CONCURRENT_UPLOADS = env.int("MAX_CONCURRENT_UPLOADS", default=10)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+CLAMAV_ADDRESS = env.str("CLAMAV_ADDRESS", default="")
+CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=False)
+CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
+TRACK_PROCESSING_TIMEOUT = env.int("TRACK_PROCESSING_TIMEOUT", default=3600)  # seconds
+
+# --- other Veza services ------------------------------------------------------------------
+STREAM_SERVER_URL = env.str("STREAM_SERVER_URL", default="")
+STREAM_SERVER_INTERNAL_API_KEY = env.str("STREAM_SERVER_INTERNAL_API_KEY", default="")
+CHAT_SERVER_URL = env.str("CHAT_SERVER_URL", default="")
+
+# --- payments -----------------------------------------------------------------------------
+HYPERSWITCH_BASE_URL = env.str("HYPERSWITCH_BASE_URL", default="").rstrip("/")
+HYPERSWITCH_API_KEY = env.str("HYPERSWITCH_API_KEY", default="")
+HYPERSWITCH_WEBHOOK_SECRET = env.str(
+    "HYPERSWITCH_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET
+)
+PSP_TIMEOUT = env.float("PSP_TIMEOUT", default=10.0)
+PLATFORM_FEE_PERCENT = env.int("PLATFORM_FEE_PERCENT", default=10)
+REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
+REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds
+SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)
+
+# --- email --------------------------------------------------------------------------------
+SMTP_HOST = env.str("SMTP_HOST", default="")
+DEFAULT_FROM_EMAIL = env.str("SMTP_FROM", default="Veza <no-reply@veza.local>")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env.int("SMTP_PORT", default=587)
+    EMAIL_HOST_USER = env.str("SMTP_USERNAME", default="")
+    EMAIL_HOST_PASSWORD = env.str("SMTP_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("SMTP_USE_TLS", default=EMAIL_PORT == 587)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict = {}  # filled by veza.celery from each app's BEAT_SCHEDULE
+
+# --- observability ------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if APP_ENV in ("production", "staging") else "plain")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=APP_ENV)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "veza.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "veza.logging.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("plain", "json") else "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"level": "WARNING" if APP_ENV == "test" else "INFO"},
+    },
+}
+
+# --- security (production values switched on by APP_ENV, not by a separate code path) ----
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+SECURE_HSTS_PRELOAD = IS_PRODUCTION
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^health$", r"^metrics$"]
+
+validate(globals())
+
+if SENTRY_DSN:  # pragma: no cover - needs a Sentry project
+    from veza.observability import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION)
