@@ -269,7 +269,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by veza.celery from each app's BEAT_SCHEDULE
+CELERY_BEAT_SCHEDULE = {
+    "fail-stuck-processing-tracks": {
+        "task": "tracks.tasks.fail_stuck_processing_tracks",
+        "schedule": 3600.0,
+    },
+    "purge-expired-track-shares": {
+        "task": "tracks.tasks.purge_expired_shares",
+        "schedule": 24 * 3600.0,
+    },
+    "reconcile-pending-refunds": {
+        "task": "payments.tasks.reconcile_refunds",
+        "schedule": env.float("REFUND_RECONCILE_INTERVAL", default=300.0),
+    },
+    "flush-expired-jwt": {
+        "task": "accounts.tasks.flush_expired_tokens",
+        "schedule": 24 * 3600.0,
+    },
+}
 
 # --- observability ------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
