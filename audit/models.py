@@ -40,7 +40,9 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["action", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_type}:{self.target_id}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_type}:{self.target_id}"
+        )
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

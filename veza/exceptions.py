@@ -41,7 +41,11 @@ def exception_handler(exc, context):
         return None
 
     if isinstance(exc, exceptions.ValidationError):
-        body = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        body = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
         body = dict(body)
         body.setdefault("detail", _first_message(body) or "Invalid input.")
         body["code"] = "invalid"

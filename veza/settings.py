@@ -233,9 +233,7 @@ CHAT_SERVER_URL = env.str("CHAT_SERVER_URL", default="")
 # --- payments -----------------------------------------------------------------------------
 HYPERSWITCH_BASE_URL = env.str("HYPERSWITCH_BASE_URL", default="").rstrip("/")
 HYPERSWITCH_API_KEY = env.str("HYPERSWITCH_API_KEY", default="")
-HYPERSWITCH_WEBHOOK_SECRET = env.str(
-    "HYPERSWITCH_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET
-)
+HYPERSWITCH_WEBHOOK_SECRET = env.str("HYPERSWITCH_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET)
 PSP_TIMEOUT = env.float("PSP_TIMEOUT", default=10.0)
 PLATFORM_FEE_PERCENT = env.int("PLATFORM_FEE_PERCENT", default=10)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
@@ -290,7 +288,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- observability ------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOG_FORMAT = env.str("LOG_FORMAT", default="json" if APP_ENV in ("production", "staging") else "plain")
+LOG_FORMAT = env.str(
+    "LOG_FORMAT", default="json" if APP_ENV in ("production", "staging") else "plain"
+)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=APP_ENV)
@@ -338,4 +338,9 @@ validate(globals())
 if SENTRY_DSN:  # pragma: no cover - needs a Sentry project
     from veza.observability import init_sentry
 
-    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=VERSION)
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=VERSION,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+
+from accounts.models import User
+
+
+class VezaUserCreationForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "username")
+
+
+class VezaUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = VezaUserChangeForm
+    add_form = VezaUserCreationForm
+    list_display = ("username", "email", "role", "email_verified", "is_staff", "created_at")
+    list_filter = ("role", "email_verified", "is_staff", "is_active")
+    search_fields = ("username", "email", "display_name")
+    ordering = ("-created_at",)
+    readonly_fields = ("id", "created_at", "updated_at", "token_version", "last_login")
+    fieldsets = (
+        (None, {"fields": ("id", "email", "username", "password")}),
+        ("Profile", {"fields": ("display_name", "bio", "avatar_url")}),
+        ("Role and state", {"fields": ("role", "email_verified", "is_active", "token_version")}),
+        ("Back-office", {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        # A role change made by staff revokes the user's tokens, as through the API.
+        if change and "role" in form.changed_data:
+            super().save_model(request, obj, form, change)
+            obj.revoke_tokens()
+            return
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,249 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from accounts import services
+from accounts.api import serializers as s
+from accounts.chat import issue_chat_token
+from accounts.models import User
+from accounts.throttling import LoginFailureThrottle, RegistrationThrottle
+from accounts.tokens import VezaTokenRefreshSerializer, issue_tokens
+from veza.permissions import IsAdminRole
+from veza.throttling import GlobalRateThrottle
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `{field: [...], detail, code}`"),
+    401: OpenApiResponse(description="Missing, invalid, expired or revoked credentials"),
+    403: OpenApiResponse(description="Authenticated but not allowed"),
+    404: OpenApiResponse(description="Not found"),
+    429: OpenApiResponse(description="Rate limited (see Retry-After)"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(APIView):
+    throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
+
+    @extend_schema(request=s.RegisterInput, responses={201: s.AuthOutput, **_errors(400, 429)})
+    def post(self, request):
+        data = s.RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_user(**data.validated_data, request=request)
+        return Response(
+            {"user": s.UserOutput(user).data, **issue_tokens(user)}, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(tags=["auth"])
+class LoginView(APIView):
+    throttle_classes = [GlobalRateThrottle, LoginFailureThrottle]
+
+    @extend_schema(request=s.LoginInput, responses={200: s.AuthOutput, **_errors(400, 401, 429)})
+    def post(self, request):
+        data = s.LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.login(**data.validated_data, request=request)
+        except services.errors.InvalidCredentials:
+            LoginFailureThrottle().record_failure(request)
+            raise
+        LoginFailureThrottle().reset(request)
+        return Response({**issue_tokens(user), "user": s.UserOutput(user).data})
+
+
+@extend_schema(tags=["auth"])
+class RefreshView(APIView):
+    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, **_errors(400, 401)})
+    def post(self, request):
+        serializer = VezaTokenRefreshSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(serializer.validated_data)
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None, **_errors(401)})
+    def post(self, request):
+        services.logout(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.UserOutput, **_errors(401)})
+    def get(self, request):
+        return Response(s.UserOutput(request.user).data)
+
+
+@extend_schema(tags=["auth"])
+class CheckUsernameView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("username", str, required=True)],
+        responses={200: s.AvailabilityOutput, **_errors(400)},
+    )
+    def get(self, request):
+        query = s.UsernameQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        available = services.is_username_available(query.validated_data["username"])
+        return Response({"available": available})
+
+
+@extend_schema(tags=["auth"])
+class VerifyEmailView(APIView):
+    @extend_schema(request=s.TokenInput, responses={200: s.UserOutput, **_errors(400)})
+    def post(self, request):
+        data = s.TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.verify_email(token=data.validated_data["token"])
+        return Response(s.UserOutput(user).data)
+
+
+@extend_schema(tags=["auth"])
+class ResendVerificationView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: s.MessageOutput, **_errors(401)})
+    def post(self, request):
+        if request.user.email_verified:
+            return Response({"detail": "Your email address is already verified."})
+        services.send_verification_email(user=request.user)
+        return Response({"detail": "A verification email is on its way."})
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetRequestView(APIView):
+    throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
+
+    @extend_schema(request=s.ResetRequestInput, responses={200: s.MessageOutput, **_errors(400)})
+    def post(self, request):
+        data = s.ResetRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.request_password_reset(email=data.validated_data["email"], request=request)
+        return Response(
+            {"detail": "If an account exists for this email, a reset link has been sent."}
+        )
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetView(APIView):
+    @extend_schema(request=s.ResetInput, responses={200: s.MessageOutput, **_errors(400)})
+    def post(self, request):
+        data = s.ResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.reset_password(**data.validated_data, request=request)
+        except DjangoValidationError as exc:  # the new password is too weak
+            raise ValidationError({"password": list(exc.messages)}) from exc
+        return Response({"detail": "Your password has been changed. Please sign in again."})
+
+
+def _can_manage(actor, user: User) -> bool:
+    return actor.is_authenticated and (actor.pk == user.pk or actor.is_admin)
+
+
+@extend_schema(tags=["users"])
+class UserListView(generics.ListAPIView):
+    """Admin directory of users, searchable by `q` and filterable by `role`."""
+
+    permission_classes = [IsAdminRole]
+    serializer_class = s.UserOutput
+    filterset_fields = ["role", "email_verified"]
+    ordering_fields = ["created_at", "username"]
+
+    def get_queryset(self):
+        queryset = User.objects.all().order_by("-created_at")
+        q = self.request.query_params.get("q")
+        if q:
+            queryset = queryset.filter(username__icontains=q) | queryset.filter(email__icontains=q)
+        return queryset
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="username or email")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["users"])
+class UserDetailView(APIView):
+    def get_object(self, pk) -> User:
+        return get_object_or_404(User, pk=pk, is_active=True)
+
+    @extend_schema(
+        responses={200: s.PublicUserOutput, **_errors(404)},
+        description="The public profile (no email). The owner and admins see the email too.",
+    )
+    def get(self, request, pk):
+        user = self.get_object(pk)
+        serializer = s.UserOutput if _can_manage(request.user, user) else s.PublicUserOutput
+        return Response(serializer(user).data)
+
+    @extend_schema(
+        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+    )
+    def put(self, request, pk):
+        return self._update(request, pk)
+
+    @extend_schema(
+        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+    )
+    def patch(self, request, pk):
+        return self._update(request, pk)
+
+    def _update(self, request, pk):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        user = self.get_object(pk)
+        if not _can_manage(request.user, user):
+            raise PermissionDenied("You may only change your own profile.")
+        data = s.UserUpdateInput(data=request.data, context={"user": user})
+        data.is_valid(raise_exception=True)
+        user = services.update_user(
+            actor=request.user, user=user, data=data.validated_data, request=request
+        )
+        return Response(s.UserOutput(user).data)
+
+
+@extend_schema(tags=["users"])
+class UserByUsernameView(APIView):
+    @extend_schema(responses={200: s.PublicUserOutput, **_errors(404)})
+    def get(self, request, username):
+        user = get_object_or_404(User, username__iexact=username, is_active=True)
+        return Response(s.PublicUserOutput(user).data)
+
+
+@extend_schema(tags=["users"])
+class UserCompletionView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.CompletionOutput, **_errors(401, 403, 404)})
+    def get(self, request, pk):
+        user = get_object_or_404(User, pk=pk, is_active=True)
+        if not _can_manage(request.user, user):
+            raise PermissionDenied("You may only see your own profile completion.")
+        return Response(services.profile_completion(user))
+
+
+@extend_schema(tags=["chat"])
+class ChatTokenView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: s.ChatTokenOutput, **_errors(401)})
+    def post(self, request):
+        token, expires_at = issue_chat_token(request.user)
+        return Response(s.ChatTokenOutput({"token": token, "expires_at": expires_at}).data)

@@ -1,0 +1,33 @@
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.management import call_command
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_templated_email(self, *, template: str, to: list[str], context: dict) -> None:
+    """Render ``templates/email/<template>.{subject,txt,html}`` and send it."""
+    subject = render_to_string(f"email/{template}.subject.txt", context).strip()
+    text = render_to_string(f"email/{template}.txt", context)
+    html = render_to_string(f"email/{template}.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to)
+    message.attach_alternative(html, "text/html")
+    message.send()
+    logger.info("sent email %s", template)
+
+
+@shared_task
+def flush_expired_tokens() -> None:
+    """Drop expired refresh-token bookkeeping rows (simplejwt's flushexpiredtokens)."""
+    call_command("flushexpiredtokens")

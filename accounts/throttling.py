@@ -1,0 +1,67 @@
+"""Auth-specific throttles on the cache (DRF throttling, windows from the environment)."""
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import SimpleRateThrottle
+
+from veza.throttling import WindowedThrottle
+
+
+class RegistrationThrottle(WindowedThrottle):
+    """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
+
+    scope = "register"
+    limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
+
+    def parse_rate(self, rate):
+        return settings.REGISTRATION_RATE_LIMIT_PER_HOUR, 3600
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginFailureThrottle(SimpleRateThrottle):
+    """Counts *failed* logins per IP and per account; refuses while either is over the limit.
+
+    ``allow_request`` only reads the failure history; the login view calls
+    ``record_failure`` when the credentials are wrong, so successful logins cost nothing.
+    """
+
+    scope = "login-failures"
+
+    def get_rate(self):
+        return "configured"
+
+    def parse_rate(self, rate):
+        return settings.AUTH_RATE_LIMIT_LOGIN_ATTEMPTS, settings.AUTH_RATE_LIMIT_LOGIN_WINDOW * 60
+
+    def _keys(self, request) -> list[str]:
+        keys = [self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}]
+        email = request.data.get("email") if hasattr(request, "data") else None
+        if isinstance(email, str) and email:
+            keys.append(
+                self.cache_format % {"scope": self.scope, "ident": f"email:{email.strip().lower()}"}
+            )
+        return keys
+
+    def allow_request(self, request, view):
+        if settings.DISABLE_RATE_LIMIT_FOR_TESTS:
+            return True
+        self.now = self.timer()
+        for key in self._keys(request):
+            history = [t for t in (cache.get(key) or []) if t > self.now - self.duration]
+            if len(history) >= self.num_requests:
+                self.history = history
+                return False
+        return True
+
+    def record_failure(self, request) -> None:
+        now = self.timer()
+        for key in self._keys(request):
+            history = [t for t in (cache.get(key) or []) if t > now - self.duration]
+            history.insert(0, now)
+            cache.set(key, history, self.duration)
+
+    def reset(self, request) -> None:
+        for key in self._keys(request)[1:]:
+            cache.delete(key)
