@@ -1,0 +1,115 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.api.serializers import UserRefOutput
+from accounts.models import User
+from tracks.models import Track, TrackChange, TrackShare
+
+
+class TrackOutput(serializers.ModelSerializer):
+    """Expects the queryset annotations ``like_count`` and ``liked_by_me`` (selectors)."""
+
+    creator = UserRefOutput(read_only=True)
+    like_count = serializers.IntegerField(read_only=True, default=0)
+    liked_by_me = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta:
+        model = Track
+        fields = [
+            "id",
+            "title",
+            "artist",
+            "album",
+            "genre",
+            "description",
+            "duration_seconds",
+            "format",
+            "file_size",
+            "status",
+            "is_public",
+            "is_downloadable",
+            "creator",
+            "like_count",
+            "play_count",
+            "liked_by_me",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TrackUploadInput(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="mp3, wav, flac, ogg, m4a or aac; checked by content, at most MAX_UPLOAD_SIZE."
+    )
+    title = serializers.CharField(max_length=200)
+    artist = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    album = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    genre = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    is_public = serializers.BooleanField(required=False, default=True)
+    is_downloadable = serializers.BooleanField(required=False, default=False)
+
+
+class TrackUpdateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    artist = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    album = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    genre = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    is_public = serializers.BooleanField(required=False)
+    is_downloadable = serializers.BooleanField(required=False)
+
+
+class LikeOutput(serializers.Serializer):
+    liked = serializers.BooleanField()
+    like_count = serializers.IntegerField()
+
+
+class LikerOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name"]
+        read_only_fields = fields
+
+
+class ShareInput(serializers.Serializer):
+    expires_in_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=720, help_text="1..720, default 72."
+    )
+
+
+class ShareOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrackShare
+        fields = ["id", "token", "url", "expires_at"]
+        read_only_fields = fields
+
+    def get_url(self, share: TrackShare) -> str:
+        return f"{settings.FRONTEND_URL.rstrip('/')}/shared/{share.token}"
+
+
+class StatsOutput(serializers.Serializer):
+    plays = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    shares = serializers.IntegerField()
+    downloads = serializers.IntegerField()
+
+
+class TrackChangeOutput(serializers.ModelSerializer):
+    changed_by = UserRefOutput(read_only=True, allow_null=True)
+    changes = serializers.DictField(
+        child=serializers.DictField(), help_text='{field: {"from": old, "to": new}}'
+    )
+
+    class Meta:
+        model = TrackChange
+        fields = ["id", "changed_by", "changes", "created_at"]
+        read_only_fields = fields
+
+
+class StreamReadyInput(serializers.Serializer):
+    stream_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    duration_seconds = serializers.IntegerField(required=False, min_value=0, allow_null=True)

@@ -1,0 +1,274 @@
+import hmac
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from django.utils.text import slugify
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tracks import errors, selectors, services
+from tracks.api import serializers as s
+from tracks.api.filters import TrackFilter
+from tracks.audio_formats import CONTENT_TYPES
+from tracks.models import Track
+from tracks.upload_slots import upload_slot
+from veza.permissions import IsCreatorRole
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `{detail, code}` (`invalid_file`, ...)"),
+    401: OpenApiResponse(description="Missing or invalid credentials"),
+    403: OpenApiResponse(description="Authenticated but not allowed"),
+    404: OpenApiResponse(description="Not found, or private to someone else"),
+    409: OpenApiResponse(description="Conflicts with the track's state"),
+    415: OpenApiResponse(description="Not multipart/form-data"),
+    503: OpenApiResponse(description="Scanner down (CLAMAV_REQUIRED) or too many uploads"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+class IsCreatorForUpload(BasePermission):
+    """Reading the list is public; uploading needs a creator role."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method == "POST":
+            return IsAuthenticated().has_permission(
+                request, view
+            ) and IsCreatorRole().has_permission(request, view)
+        return True
+
+
+@extend_schema(tags=["tracks"])
+class TrackListCreateView(generics.GenericAPIView):
+    permission_classes = [IsCreatorForUpload]
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = s.TrackOutput
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = TrackFilter
+    ordering_fields = ["created_at", "title", "play_count", "like_count"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.track_list(user=self.request.user)
+
+    @extend_schema(responses={200: s.TrackOutput(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.TrackOutput(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.TrackUploadInput},
+        responses={201: s.TrackOutput, **_errors(400, 401, 403, 415, 503)},
+        description="Upload an audio file. Creator roles only. The track starts `processing`.",
+    )
+    def post(self, request):
+        services.check_declared_upload_size(request.META.get("CONTENT_LENGTH"))
+        # Take the slot before the body is parsed: receiving and scanning are the costly part.
+        with upload_slot():
+            data = s.TrackUploadInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            track = services.upload_track(creator=request.user, upload=fields.pop("file"), **fields)
+        track = selectors.get_visible_track(pk=track.pk, user=request.user)
+        return Response(s.TrackOutput(track).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["tracks"])
+class TrackDetailView(APIView):
+    @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
+    def get(self, request, pk):
+        return Response(s.TrackOutput(selectors.get_visible_track(pk=pk, user=request.user)).data)
+
+    def _update(self, request, pk, *, partial: bool) -> Response:
+        track = selectors.get_manageable_track(pk=pk, user=request.user)
+        data = s.TrackUpdateInput(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        services.update_track(track=track, changed_by=request.user, data=data.validated_data)
+        return Response(s.TrackOutput(selectors.get_visible_track(pk=pk, user=request.user)).data)
+
+    @extend_schema(
+        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
+    )
+    def put(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
+    )
+    def patch(self, request, pk):
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(responses={204: None, **_errors(403, 404)})
+    def delete(self, request, pk):
+        track = selectors.get_manageable_track(pk=pk, user=request.user)
+        services.delete_track(track=track, deleted_by=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["tracks"])
+class TrackLikeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _body(self, pk, user, liked: bool) -> dict:
+        track = selectors.get_visible_track(pk=pk, user=user)
+        return {"liked": liked, "like_count": track.like_count}
+
+    @extend_schema(
+        request=None, responses={201: s.LikeOutput, 200: s.LikeOutput, **_errors(401, 404)}
+    )
+    def post(self, request, pk):
+        track = selectors.get_visible_track(pk=pk, user=request.user)
+        created = services.like_track(track=track, user=request.user)
+        return Response(
+            self._body(pk, request.user, True),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={204: None, **_errors(401, 404)})
+    def delete(self, request, pk):
+        track = selectors.get_visible_track(pk=pk, user=request.user)
+        services.unlike_track(track=track, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["tracks"])
+class TrackLikesView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.LikerOutput
+    filter_backends: list = []
+
+    @extend_schema(responses={200: s.LikerOutput(many=True), **_errors(401, 404)})
+    def get(self, request, pk):
+        track = selectors.get_visible_track(pk=pk, user=request.user)
+        page = self.paginate_queryset(selectors.track_likers(track=track))
+        return self.get_paginated_response(s.LikerOutput(page, many=True).data)
+
+
+@extend_schema(tags=["tracks"])
+class TrackShareCreateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ShareInput, responses={201: s.ShareOutput, **_errors(400, 403, 404)})
+    def post(self, request, pk):
+        track = selectors.get_owned_track(pk=pk, user=request.user)
+        data = s.ShareInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        share = services.create_share(
+            track=track,
+            created_by=request.user,
+            expires_in_hours=data.validated_data.get("expires_in_hours"),
+        )
+        return Response(s.ShareOutput(share).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["tracks"])
+class SharedTrackView(APIView):
+    @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
+    def get(self, request, token):
+        return Response(
+            s.TrackOutput(selectors.get_shared_track(token=token, user=request.user)).data
+        )
+
+
+@extend_schema(tags=["tracks"])
+class ShareRevokeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None, **_errors(401, 403, 404)})
+    def delete(self, request, share_id):
+        share = selectors.get_share_for_revocation(share_id=share_id, user=request.user)
+        services.revoke_share(share=share)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["tracks"])
+class TrackStatsView(APIView):
+    @extend_schema(responses={200: s.StatsOutput, **_errors(404)})
+    def get(self, request, pk):
+        track = selectors.get_visible_track(pk=pk, user=request.user)
+        return Response(s.StatsOutput(selectors.track_stats(track=track)).data)
+
+
+@extend_schema(tags=["tracks"])
+class TrackHistoryView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.TrackChangeOutput
+    filter_backends: list = []
+
+    @extend_schema(responses={200: s.TrackChangeOutput(many=True), **_errors(401, 403, 404)})
+    def get(self, request, pk):
+        track = selectors.get_manageable_track(pk=pk, user=request.user)
+        page = self.paginate_queryset(selectors.track_history(track=track))
+        return self.get_paginated_response(s.TrackChangeOutput(page, many=True).data)
+
+
+@extend_schema(tags=["tracks"])
+class TrackDownloadView(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The audio file, as an attachment"
+            ),
+            **_errors(403, 404),
+        }
+    )
+    def get(self, request, pk):
+        track = selectors.get_downloadable_track(pk=pk, user=request.user)
+        if not track.file:
+            raise errors.FileMissing()
+        try:
+            handle = default_storage.open(track.file.name, "rb")
+        except FileNotFoundError as exc:
+            raise errors.FileMissing() from exc
+        services.record_download(track=track)
+        filename = f"{slugify(track.title) or 'track'}.{track.format}"
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=filename,
+            content_type=CONTENT_TYPES.get(track.format, "application/octet-stream"),
+        )
+
+
+class HasInternalApiKey(BasePermission):
+    """The stream server's shared key, compared in constant time; never open when unset."""
+
+    def has_permission(self, request, view) -> bool:
+        expected = settings.STREAM_SERVER_INTERNAL_API_KEY
+        given = request.headers.get("X-Internal-API-Key", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise AuthenticationFailed("Missing or wrong internal API key.", code="invalid_api_key")
+        return True
+
+
+@extend_schema(tags=["internal"])
+class StreamReadyView(APIView):
+    authentication_classes: list = []
+    permission_classes = [HasInternalApiKey]
+
+    @extend_schema(
+        request=s.StreamReadyInput,
+        responses={200: s.TrackOutput, **_errors(400, 401, 404, 409)},
+        description="Called by the stream server once the track is transcoded "
+        "(header `X-Internal-API-Key`).",
+    )
+    def post(self, request, pk):
+        data = s.StreamReadyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.mark_stream_ready(track_id=pk, **data.validated_data)
+        except Track.DoesNotExist as exc:
+            raise NotFound("Track not found.") from exc
+        track = selectors.with_track_annotations(Track.objects.filter(pk=pk), user=None).get()
+        return Response(s.TrackOutput(track).data)

@@ -1,0 +1,128 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Track(models.Model):
+    class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    class ScanStatus(models.TextChoices):
+        CLEAN = "clean", "Clean"
+        # ClamAV was not configured, or was down while CLAMAV_REQUIRED=false.
+        UNSCANNED = "unscanned", "Unscanned"
+
+    class Format(models.TextChoices):
+        MP3 = "mp3", "MP3"
+        WAV = "wav", "WAV"
+        FLAC = "flac", "FLAC"
+        OGG = "ogg", "Ogg"
+        M4A = "m4a", "M4A"
+        AAC = "aac", "AAC"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracks"
+    )
+    title = models.CharField(max_length=200)
+    artist = models.CharField(max_length=200, blank=True)
+    album = models.CharField(max_length=200, blank=True)
+    genre = models.CharField(max_length=50, blank=True, db_index=True)
+    description = models.TextField(blank=True, max_length=5000)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    file_size = models.BigIntegerField(default=0)
+    file = models.FileField(max_length=500, blank=True)
+    stream_url = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    # When the status last changed: the stuck-processing sweep measures from here, not from
+    # updated_at, which a metadata edit would bump.
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    scan_status = models.CharField(
+        max_length=16, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED
+    )
+    is_public = models.BooleanField(default=True)
+    is_downloadable = models.BooleanField(default=False)
+    play_count = models.PositiveBigIntegerField(default=0)
+    download_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["status", "is_public", "-created_at"], name="track_public_list_idx"
+            ),
+            models.Index(fields=["status", "status_changed_at"], name="track_status_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TrackLike(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_likes"
+    )
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "track"], name="track_like_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.track_id}"
+
+
+class TrackShare(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="shares")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_shares"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share of {self.track_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class TrackChange(models.Model):
+    """One update of a track: ``changes`` maps each field to ``{"from": old, "to": new}``."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="changes")
+    # Null when the change came from a service (the stream server, the stuck-track sweep).
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="track_changes",
+    )
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["track", "-created_at"], name="track_change_history_idx")]
+
+    def __str__(self) -> str:
+        return f"change of {self.track_id} at {self.created_at:%Y-%m-%d %H:%M}"

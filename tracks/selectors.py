@@ -1,0 +1,154 @@
+"""Reads: who may see, change or download which track, and the annotated list querysets."""
+
+import logging
+
+from django.apps import apps
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from tracks.models import Track, TrackChange, TrackLike, TrackShare
+
+logger = logging.getLogger(__name__)
+
+
+def _is_authenticated(user) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def with_track_annotations(queryset: QuerySet, *, user) -> QuerySet:
+    """``like_count`` and ``liked_by_me`` as subqueries: no GROUP BY, no query per row."""
+    like_count = (
+        TrackLike.objects.filter(track=OuterRef("pk"))
+        .order_by()
+        .values("track")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    if _is_authenticated(user):
+        liked_by_me = Exists(TrackLike.objects.filter(track=OuterRef("pk"), user=user))
+    else:
+        liked_by_me = Value(False)
+    return queryset.select_related("creator").annotate(
+        like_count=Coalesce(Subquery(like_count, output_field=IntegerField()), 0),
+        liked_by_me=liked_by_me,
+    )
+
+
+def track_list(*, user) -> QuerySet:
+    """Public ready tracks, plus every track of the caller."""
+    visible = Q(is_public=True, status=Track.Status.READY)
+    if _is_authenticated(user):
+        visible |= Q(creator=user)
+    return with_track_annotations(Track.objects.filter(visible), user=user)
+
+
+def can_view(*, track: Track, user) -> bool:
+    if track.is_public:
+        return True
+    return _is_authenticated(user) and (user.is_admin or track.creator_id == user.pk)
+
+
+def can_manage(*, track: Track, user) -> bool:
+    return _is_authenticated(user) and (user.is_admin or track.creator_id == user.pk)
+
+
+def get_visible_track(*, pk, user) -> Track:
+    """The track, annotated; 404 when it does not exist or is private to someone else."""
+    track = with_track_annotations(Track.objects.filter(pk=pk), user=user).first()
+    if track is None or not can_view(track=track, user=user):
+        raise NotFound("Track not found.")
+    return track
+
+
+def get_manageable_track(*, pk, user) -> Track:
+    """For owner/admin actions: 404 if the caller may not see it, 403 if only see it."""
+    track = get_visible_track(pk=pk, user=user)
+    if not can_manage(track=track, user=user):
+        raise PermissionDenied("Only the track's owner or an admin may do this.")
+    return track
+
+
+def get_owned_track(*, pk, user) -> Track:
+    track = get_visible_track(pk=pk, user=user)
+    if not (_is_authenticated(user) and track.creator_id == user.pk):
+        raise PermissionDenied("Only the track's owner may do this.")
+    return track
+
+
+def has_active_license(*, user, track: Track) -> bool:
+    """Whether the user holds an unrevoked licence on a marketplace product of this track."""
+    if not _is_authenticated(user):
+        return False
+    try:
+        license_model = apps.get_model("marketplace", "License")
+    except LookupError:  # the marketplace app has no License model (yet)
+        return False
+    return license_model.objects.filter(
+        buyer=user, product__track=track, revoked_at__isnull=True
+    ).exists()
+
+
+def can_download(*, track: Track, user) -> bool:
+    if can_manage(track=track, user=user):
+        return True
+    if track.is_public and track.is_downloadable:
+        return True
+    return has_active_license(user=user, track=track)
+
+
+def get_downloadable_track(*, pk, user) -> Track:
+    """404 when the caller may not know the track; 403 when it may see but not download it."""
+    track = Track.objects.filter(pk=pk).first()
+    if track is None:
+        raise NotFound("Track not found.")
+    if can_download(track=track, user=user):
+        return track
+    if can_view(track=track, user=user):
+        raise PermissionDenied("This track is not downloadable.")
+    raise NotFound("Track not found.")
+
+
+def get_shared_track(*, token: str, user) -> Track:
+    share = (
+        TrackShare.objects.filter(
+            token=token, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .only("track_id")
+        .first()
+    )
+    if share is None:
+        raise NotFound("This share link does not exist, was revoked or has expired.")
+    return with_track_annotations(Track.objects.filter(pk=share.track_id), user=user).get()
+
+
+def get_share_for_revocation(*, share_id, user) -> TrackShare:
+    share = TrackShare.objects.select_related("track").filter(pk=share_id).first()
+    if share is None or not can_view(track=share.track, user=user):
+        raise NotFound("Share not found.")
+    if not can_manage(track=share.track, user=user):
+        raise PermissionDenied("Only the track's owner may revoke its share links.")
+    return share
+
+
+def track_likers(*, track: Track) -> QuerySet:
+    from accounts.models import User
+
+    return User.objects.filter(track_likes__track=track).order_by("-track_likes__created_at")
+
+
+def track_stats(*, track: Track) -> dict[str, int]:
+    counts = Track.objects.filter(pk=track.pk).aggregate(
+        likes=Count("likes", distinct=True), shares=Count("shares", distinct=True)
+    )
+    return {
+        "plays": track.play_count,
+        "likes": counts["likes"],
+        "shares": counts["shares"],
+        "downloads": track.download_count,
+    }
+
+
+def track_history(*, track: Track) -> QuerySet:
+    return TrackChange.objects.filter(track=track).select_related("changed_by")

@@ -1,0 +1,279 @@
+"""Writes: upload, edit with history, delete, likes, shares, stream-ready, sweeps."""
+
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit import services as audit
+from tracks import errors, metrics
+from tracks.audio_formats import HEADER_BYTES, detect_format
+from tracks.clamav import ClamdUnavailable, scan_stream
+from tracks.models import Track, TrackChange, TrackLike, TrackShare
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = (
+    "title",
+    "artist",
+    "album",
+    "genre",
+    "description",
+    "is_public",
+    "is_downloadable",
+)
+DEFAULT_SHARE_HOURS = 72
+
+
+def _read_head(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    head = upload.read(HEADER_BYTES)
+    upload.seek(0)
+    return head
+
+
+# Room for the multipart envelope and the form fields around the file itself.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def check_declared_upload_size(content_length: str | None) -> None:
+    """Refuse a body that announces more than the limit, before spooling any of it."""
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        return
+    if declared > settings.MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
+        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+
+
+def validate_audio_upload(upload: UploadedFile) -> str:
+    """The upload's format, or ``InvalidFile`` for a bad extension, content, size or emptiness."""
+    if not upload.size:
+        raise errors.InvalidFile("The file is empty.")
+    if upload.size > settings.MAX_UPLOAD_SIZE:
+        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+    track_format = detect_format(filename=upload.name or "", head=_read_head(upload))
+    if track_format is None:
+        raise errors.InvalidFile()
+    return track_format
+
+
+def scan_upload(upload: UploadedFile) -> str:
+    """Run ClamAV when configured; the resulting ``Track.ScanStatus``."""
+    if not settings.CLAMAV_ADDRESS:
+        return Track.ScanStatus.UNSCANNED
+    upload.seek(0)
+    try:
+        result = scan_stream(
+            address=settings.CLAMAV_ADDRESS,
+            chunks=upload.chunks(),
+            timeout=settings.CLAMAV_TIMEOUT,
+        )
+    except ClamdUnavailable as exc:
+        if settings.CLAMAV_REQUIRED:
+            logger.error("ClamAV unavailable, upload refused: %s", exc)
+            raise errors.ScannerUnavailable() from exc
+        logger.warning("ClamAV unavailable, upload accepted unscanned: %s", exc)
+        return Track.ScanStatus.UNSCANNED
+    finally:
+        upload.seek(0)
+    if result.infected:
+        logger.warning("ClamAV flagged an upload: %s", result.signature)
+        raise errors.InfectedFile()
+    return Track.ScanStatus.CLEAN
+
+
+def upload_track(
+    *,
+    creator,
+    upload: UploadedFile,
+    title: str,
+    artist: str = "",
+    album: str = "",
+    genre: str = "",
+    description: str = "",
+    is_public: bool = True,
+    is_downloadable: bool = False,
+) -> Track:
+    """Validate, scan, store (streamed in chunks) and record a new track, or leave nothing."""
+    track_format = validate_audio_upload(upload)
+    scan_status = scan_upload(upload)  # before storing: an infected file never touches storage
+
+    track_id = uuid.uuid4()
+    # Storage.save copies the upload chunk by chunk; it is never read whole into memory.
+    stored_name = default_storage.save(f"tracks/{creator.pk}/{track_id}.{track_format}", upload)
+    try:
+        with transaction.atomic():
+            track = Track.objects.create(
+                id=track_id,
+                creator=creator,
+                title=title,
+                artist=artist,
+                album=album,
+                genre=genre,
+                description=description,
+                is_public=is_public,
+                is_downloadable=is_downloadable,
+                format=track_format,
+                file_size=upload.size,
+                file=stored_name,
+                status=Track.Status.PROCESSING,
+                scan_status=scan_status,
+            )
+    except Exception:
+        default_storage.delete(stored_name)
+        raise
+    transaction.on_commit(metrics.tracks_uploaded.inc)
+    logger.info(
+        "track %s uploaded by %s (%s, %d bytes)",
+        track.pk,
+        creator.pk,
+        track_format,
+        track.file_size,
+    )
+    return track
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def _apply_changes(*, track: Track, changes: dict[str, Any], changed_by) -> Track:
+    """Set the fields that differ, save them and log one history entry. Call inside atomic."""
+    diff = {}
+    for field, new in changes.items():
+        old = getattr(track, field)
+        if old != new:
+            diff[field] = {"from": _jsonable(old), "to": _jsonable(new)}
+            setattr(track, field, new)
+    if diff:
+        if "status" in diff:
+            track.status_changed_at = timezone.now()
+        track.save(update_fields=[*diff, "status_changed_at", "updated_at"])
+        TrackChange.objects.create(track=track, changed_by=changed_by, changes=diff)
+    return track
+
+
+def update_track(*, track: Track, changed_by, data: dict[str, Any]) -> Track:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Track.objects.select_for_update().get(pk=track.pk)
+        _apply_changes(track=locked, changes=data, changed_by=changed_by)
+    return locked
+
+
+def delete_track(*, track: Track, deleted_by, request=None) -> None:
+    file_name = track.file.name
+    with transaction.atomic():
+        audit.record(
+            action="track.delete",
+            actor=deleted_by,
+            target=track,
+            request=request,
+            details={"title": track.title, "creator_id": str(track.creator_id)},
+        )
+        track.delete()
+        if file_name:
+            transaction.on_commit(lambda: default_storage.delete(file_name))
+
+
+def like_track(*, track: Track, user) -> bool:
+    """Like once; True when this call created the like (the database enforces "once")."""
+    if TrackLike.objects.filter(track=track, user=user).exists():
+        return False
+    try:
+        with transaction.atomic():
+            TrackLike.objects.create(track=track, user=user)
+    except IntegrityError:  # a concurrent request won the race
+        return False
+    return True
+
+
+def unlike_track(*, track: Track, user) -> None:
+    TrackLike.objects.filter(track=track, user=user).delete()
+
+
+def create_share(*, track: Track, created_by, expires_in_hours: int | None = None) -> TrackShare:
+    hours = expires_in_hours or DEFAULT_SHARE_HOURS
+    return TrackShare.objects.create(
+        track=track,
+        created_by=created_by,
+        token=secrets.token_urlsafe(32),
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+
+
+def revoke_share(*, share: TrackShare) -> TrackShare:
+    TrackShare.objects.filter(pk=share.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    share.refresh_from_db(fields=["revoked_at"])
+    return share
+
+
+def mark_stream_ready(
+    *, track_id, stream_url: str | None = None, duration_seconds: int | None = None
+) -> Track:
+    """The stream server finished transcoding: the track becomes playable."""
+    with transaction.atomic():
+        track = Track.objects.select_for_update().get(pk=track_id)
+        if track.status == Track.Status.FAILED:
+            raise errors.TrackFailed()
+        changes: dict[str, Any] = {"status": Track.Status.READY}
+        if stream_url is not None:
+            changes["stream_url"] = stream_url
+        if duration_seconds is not None:
+            changes["duration_seconds"] = duration_seconds
+        _apply_changes(track=track, changes=changes, changed_by=None)
+    return track
+
+
+def record_download(*, track: Track) -> None:
+    Track.objects.filter(pk=track.pk).update(download_count=F("download_count") + 1)
+
+
+def fail_stuck_processing_tracks() -> int:
+    """Fail tracks processing for longer than TRACK_PROCESSING_TIMEOUT and delete their files."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TRACK_PROCESSING_TIMEOUT)
+    stuck_ids = list(
+        Track.objects.filter(
+            status=Track.Status.PROCESSING, status_changed_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    failed = 0
+    for track_id in stuck_ids:
+        with transaction.atomic():
+            track = (
+                Track.objects.select_for_update()
+                .filter(pk=track_id, status=Track.Status.PROCESSING)
+                .first()
+            )
+            if track is None:  # became ready (or was deleted) meanwhile
+                continue
+            file_name = track.file.name
+            _apply_changes(
+                track=track, changes={"status": Track.Status.FAILED, "file": ""}, changed_by=None
+            )
+            if file_name:
+                transaction.on_commit(lambda name=file_name: default_storage.delete(name))
+        failed += 1
+    if failed:
+        logger.warning("failed %d track(s) stuck in processing", failed)
+    return failed
+
+
+def purge_expired_shares() -> int:
+    """Delete share links that can no longer resolve (expired or revoked)."""
+    deleted, _ = TrackShare.objects.filter(expires_at__lte=timezone.now()).delete()
+    revoked, _ = TrackShare.objects.filter(revoked_at__isnull=False).delete()
+    return deleted + revoked
