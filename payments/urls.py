@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from payments.api import views
+
+urlpatterns = [
+    path(
+        "webhooks/hyperswitch", views.HyperswitchWebhookView.as_view(), name="webhook-hyperswitch"
+    ),
+    path("marketplace/seller/balance", views.SellerBalanceView.as_view(), name="seller-balance"),
+    path(
+        "marketplace/seller/transfers",
+        views.SellerTransferListView.as_view(),
+        name="seller-transfers",
+    ),
+]

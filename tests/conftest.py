@@ -45,3 +45,35 @@ def creator(db):
 @pytest.fixture
 def admin_user(db):
     return AdminFactory()
+
+
+@pytest.fixture
+def psp(settings):
+    """A fake Hyperswitch on a local port, wired into the settings."""
+    from tests.fakes.psp import RunningPSP
+
+    with RunningPSP() as fake:
+        settings.HYPERSWITCH_BASE_URL = fake.url
+        settings.HYPERSWITCH_API_KEY = fake.api_key
+        settings.PSP_TIMEOUT = 0.5
+        yield fake
+
+
+@pytest.fixture
+def post_webhook(api_client, settings):
+    """``post_webhook(payload_dict_or_bytes, signature=None)`` signed with the real secret."""
+    import json
+
+    from payments.webhooks import sign
+
+    def post(payload, *, signature: str | None = None, secret: str | None = None):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {}
+        sig = signature if signature is not None else sign(raw, secret)
+        if sig != "":
+            headers["HTTP_X_WEBHOOK_SIGNATURE_512"] = sig
+        return api_client.generic(
+            "POST", "/api/v1/webhooks/hyperswitch", raw, content_type="application/json", **headers
+        )
+
+    return post

@@ -21,3 +21,10 @@ def enqueue_on_commit(task, **kwargs) -> None:
             logger.exception("could not enqueue %s", task.name)
 
     transaction.on_commit(send)
+
+
+def inside_transaction() -> bool:
+    """True inside an ``atomic`` block of ours (a test case's wrapping block does not count)."""
+    from django.db import connection
+
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)

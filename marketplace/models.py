@@ -1,0 +1,131 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Product(models.Model):
+    class Type(models.TextChoices):
+        TRACK = "track", "Track"
+        PACK = "pack", "Pack"
+        SAMPLE = "sample", "Sample"
+        LICENSE = "license", "License"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    price = models.BigIntegerField(help_text="Minor units (cents).")
+    currency = models.CharField(max_length=3, default="EUR")
+    product_type = models.CharField(max_length=16, choices=Type.choices)
+    track = models.ForeignKey(
+        "tracks.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+    )
+    file = models.FileField(upload_to="products/%Y/%m/", blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        REFUND_PENDING = "refund_pending", "Refund pending"
+        REFUNDED = "refunded", "Refunded"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_amount = models.BigIntegerField(help_text="Minor units (cents).")
+    currency = models.CharField(max_length=3)
+    hyperswitch_payment_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    refund_deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0), name="order_total_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.id}"
+
+    @property
+    def effective_refund_deadline(self):
+        """The 14-day window: refund_deadline, or created_at + window when it is unset."""
+        if self.refund_deadline is not None:
+            return self.refund_deadline
+        return self.created_at + timedelta(days=settings.REFUND_WINDOW_DAYS)
+
+
+class OrderItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_items"
+    )
+    price = models.BigIntegerField(help_text="Frozen at purchase, minor units.")
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="order_item_unique_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.order_id}"
+
+
+class LicenseQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class License(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="licenses"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="licenses")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="licenses")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LicenseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="license_unique_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Licence {self.product_id} → {self.buyer_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,51 @@
+from rest_framework import status
+
+from veza.exceptions import DomainError
+
+
+class RefundForbidden(DomainError):
+    code = "permission_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Only the buyer, a seller of the order or an admin may request a refund."
+
+
+class RefundAlreadyRequested(DomainError):
+    code = "refund_already_requested"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "A refund for this order is already in progress."
+
+
+class OrderNotRefundable(DomainError):
+    code = "order_not_refundable"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This order cannot be refunded."
+
+
+class RefundWindowExpired(DomainError):
+    code = "refund_window_expired"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The refund window of this order has expired."
+
+
+class RefundProviderError(DomainError):
+    code = "psp_error"
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The payment provider refused the refund."
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Missing or invalid webhook signature."
+
+
+class MalformedWebhook(DomainError):
+    code = "malformed_payload"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The webhook body must be a JSON object."
+
+
+class OrderNotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."

@@ -1,0 +1,24 @@
+"""Which provider answers: Hyperswitch when HYPERSWITCH_BASE_URL is set, else the sandbox."""
+
+from django.conf import settings
+
+from payments.providers.base import PaymentProvider, PaymentResult, ProviderError, RefundResult
+
+
+def get_provider() -> PaymentProvider:
+    if settings.HYPERSWITCH_BASE_URL:
+        from payments.providers.hyperswitch import HyperswitchProvider
+
+        return HyperswitchProvider(
+            base_url=settings.HYPERSWITCH_BASE_URL,
+            api_key=settings.HYPERSWITCH_API_KEY,
+            timeout=settings.PSP_TIMEOUT,
+        )
+    if settings.APP_ENV == "production":  # settings validation refuses this too
+        raise ProviderError("The sandbox payment provider is refused in production.")
+    from payments.providers.sandbox import SandboxProvider
+
+    return SandboxProvider()
+
+
+__all__ = ["PaymentProvider", "PaymentResult", "ProviderError", "RefundResult", "get_provider"]

@@ -1,0 +1,92 @@
+"""A local stand-in for Hyperswitch, for laptops and demos (refused in production).
+
+It answers at once and then settles what it was asked — payment succeeded, refund
+succeeded — by sending *signed* webhook events through the very same inbound code path,
+from a Celery task, once Veza has recorded the provider id (``on_recorded``).
+"""
+
+import uuid
+
+from django.core.cache import cache
+
+from payments.providers.base import PaymentResult, ProviderError, RefundResult
+
+_TTL = 7 * 24 * 3600
+
+
+def _key(kind: str, ident: str) -> str:
+    return f"sandbox-psp:{kind}:{ident}"
+
+
+class SandboxProvider:
+    def create_payment(self, *, amount: int, currency: str, order_id: str) -> PaymentResult:
+        payment_id = f"pay_sbx_{uuid.uuid4().hex}"
+        cache.set(
+            _key("payment", payment_id),
+            {"amount": amount, "currency": currency, "order_id": order_id},
+            _TTL,
+        )
+        return PaymentResult(
+            payment_id=payment_id,
+            status="requires_payment_method",
+            client_secret=f"{payment_id}_secret_{uuid.uuid4().hex[:12]}",
+        )
+
+    def create_refund(
+        self, *, payment_id: str, refund_id: str, amount: int, reason: str, order_id: str
+    ) -> RefundResult:
+        if cache.get(_key("refund", refund_id)) is not None:
+            raise ProviderError("Duplicate refund request.", status_code=400)
+        result = {
+            "refund_id": refund_id,
+            "payment_id": payment_id,
+            "amount": amount,
+            "status": "pending",
+        }
+        cache.set(_key("refund", refund_id), result, _TTL)
+        return RefundResult(
+            refund_id=refund_id, payment_id=payment_id, status="pending", amount=amount
+        )
+
+    def get_refund(self, refund_id: str) -> RefundResult:
+        data = cache.get(_key("refund", refund_id))
+        if data is None:
+            raise ProviderError("Refund not found.", status_code=404, not_found=True)
+        return RefundResult(
+            refund_id=data["refund_id"],
+            payment_id=data["payment_id"],
+            status=data["status"],
+            amount=data["amount"],
+        )
+
+    def on_recorded(self, *, payment_id: str | None = None, refund_id: str | None = None) -> None:
+        from payments.tasks import deliver_sandbox_webhook
+        from veza.tasks import enqueue_on_commit
+
+        if payment_id:
+            event = {
+                "event_type": "payment_succeeded",
+                "payment_id": payment_id,
+                "status": "succeeded",
+            }
+        elif refund_id:
+            data = cache.get(_key("refund", refund_id))
+            if data is not None:
+                cache.set(_key("refund", refund_id), {**data, "status": "succeeded"}, _TTL)
+            event = {
+                "event_type": "refund_succeeded",
+                "refund_id": refund_id,
+                "status": "succeeded",
+            }
+        else:
+            return
+        envelope = {
+            "merchant_id": "veza_sandbox",
+            "event_id": f"evt_sbx_{uuid.uuid4().hex}",
+            "event_type": event["event_type"],
+            "content": {
+                "type": "refund_details" if refund_id else "payment_details",
+                "object": event,
+            },
+        }
+        enqueue_on_commit(deliver_sandbox_webhook, envelope=envelope)

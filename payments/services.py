@@ -1,0 +1,388 @@
+"""The refund workflow.
+
+1. ``open_refund``: a short transaction under the order's row lock creates a pending refund.
+2. ``submit_refund``: the provider call, outside any transaction, with our refund id as the
+   provider's ``refund_id`` so that a retry can never refund twice.
+3. ``apply_refund_status``: the only way a refund becomes terminal — used by the webhook, by
+   reconciliation and by definite provider refusals — under row locks taken in one order
+   (refund, order, then seller balances by primary key), idempotent.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import record
+from marketplace.models import License, Order
+from payments import errors
+from payments.ledger import apply_entry, lock_balances
+from payments.metrics import refund_reconciliations, refund_transitions
+from payments.models import LedgerEntry, Refund, SellerTransfer
+from payments.providers import ProviderError, RefundResult, get_provider
+from veza.tasks import enqueue_on_commit, inside_transaction
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome:
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+# --- phase 1: open ------------------------------------------------------------------------
+def can_act_on_order(*, user, order: Order) -> bool:
+    if user.is_admin or order.buyer_id == user.pk:
+        return True
+    return order.items.filter(seller_id=user.pk).exists()
+
+
+def open_refund(
+    *,
+    order_id,
+    requested_by,
+    reason: str,
+    override_window_reason: str = "",
+    request=None,
+) -> Refund:
+    """Create a pending refund and flip the order to ``refund_pending``, under its row lock.
+
+    ``override_window_reason`` lets staff (admin console) refund after the 14-day window; the
+    written reason is audited.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None:
+            raise errors.OrderNotFound()
+        if not can_act_on_order(user=requested_by, order=order):
+            raise errors.RefundForbidden()
+        # Double submit first, so the error says "already in progress", not "not refundable".
+        if order.status == Order.Status.REFUND_PENDING:
+            raise errors.RefundAlreadyRequested()
+        if order.status != Order.Status.COMPLETED:
+            raise errors.OrderNotRefundable(
+                f"Only a completed order can be refunded (this one is {order.status})."
+            )
+        if not order.hyperswitch_payment_id:
+            raise errors.OrderNotRefundable("This order has no payment to refund.")
+        if timezone.now() > order.effective_refund_deadline:
+            if not override_window_reason:
+                raise errors.RefundWindowExpired()
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.create(
+                    order=order,
+                    amount=order.total_amount,
+                    currency=order.currency,
+                    reason=reason,
+                    requested_by=requested_by,
+                )
+        except IntegrityError as exc:  # the partial unique index: one pending refund per order
+            raise errors.RefundAlreadyRequested() from exc
+        order.status = Order.Status.REFUND_PENDING
+        order.save(update_fields=["status", "updated_at"])
+        details = {"amount": refund.amount, "currency": refund.currency, "reason": reason}
+        if override_window_reason and timezone.now() > order.effective_refund_deadline:
+            details["window_override_reason"] = override_window_reason
+            record(
+                action="refund.window_override",
+                actor=requested_by,
+                target=refund,
+                request=request,
+                details=details,
+            )
+        record(
+            action="refund.requested",
+            actor=requested_by,
+            target=refund,
+            request=request,
+            details=details,
+        )
+        _notify(refund, "opened")
+    refund_transitions.labels(status="pending").inc()
+    return refund
+
+
+# --- phase 2: the provider, outside any transaction ---------------------------------------
+@dataclass(frozen=True)
+class Submission:
+    refund: Refund
+    accepted: bool  # the provider holds the refund (its id is stored)
+    message: str
+
+
+def submit_refund(*, refund: Refund) -> Submission:
+    """Ask the provider to refund. Never inside a transaction; never marks success.
+
+    - accepted → store the provider id, stay pending (only the webhook is authoritative);
+    - definite refusal → the refund fails and the order is completed again (raises 502);
+    - unknown outcome → look it up by our id; still unknown → stay pending, no provider id.
+    """
+    if inside_transaction():
+        raise RuntimeError("submit_refund must not run inside a transaction.")
+    provider = get_provider()
+    order = refund.order
+    try:
+        result = provider.create_refund(
+            payment_id=order.hyperswitch_payment_id,
+            refund_id=str(refund.pk),
+            amount=refund.amount,
+            reason=refund.reason or "requested_by_customer",
+            order_id=str(order.pk),
+        )
+    except ProviderError as exc:
+        result = _settle_uncertain_create(provider, refund, exc)
+        if result is None:
+            logger.warning("refund %s: outcome unknown (%s), left pending", refund.pk, exc.message)
+            return Submission(
+                refund=refund,
+                accepted=False,
+                message=(
+                    "The refund request is pending: the payment provider did not confirm it "
+                    "yet. It will be settled automatically."
+                ),
+            )
+
+    _record_provider_id(refund=refund, provider_refund_id=result.refund_id)
+    if hasattr(provider, "on_recorded"):
+        provider.on_recorded(refund_id=result.refund_id)
+    return Submission(
+        refund=refund,
+        accepted=True,
+        message=(
+            "The refund has been requested. It will be confirmed by the payment provider; "
+            "follow its status on the refund."
+        ),
+    )
+
+
+def _settle_uncertain_create(provider, refund: Refund, exc: ProviderError) -> RefundResult | None:
+    """After a failed create: is the refund at the provider? Returns it, None if unknowable.
+
+    A 4xx other than a duplicate is definite, but the provider also answers 400 to a
+    duplicate ``refund_id`` (a retry of one it holds): the lookup tells them apart.
+    """
+    try:
+        return provider.get_refund(str(refund.pk))
+    except ProviderError as lookup:
+        if lookup.not_found:
+            message = exc.message if not exc.outcome_unknown else lookup.message
+            apply_refund_status(
+                refund_id=refund.pk, status="failed", error_message=message, source="provider"
+            )
+            raise errors.RefundProviderError(
+                f"The payment provider refused the refund: {message}"
+            ) from exc
+        if exc.outcome_unknown or lookup.outcome_unknown:
+            return None
+        apply_refund_status(
+            refund_id=refund.pk, status="failed", error_message=exc.message, source="provider"
+        )
+        raise errors.RefundProviderError(
+            f"The payment provider refused the refund: {exc.message}"
+        ) from exc
+
+
+def _record_provider_id(*, refund: Refund, provider_refund_id: str) -> None:
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if locked.hyperswitch_refund_id is None:
+            locked.hyperswitch_refund_id = provider_refund_id
+            locked.save(update_fields=["hyperswitch_refund_id", "updated_at"])
+        refund.hyperswitch_refund_id = locked.hyperswitch_refund_id
+
+
+def request_refund(*, order_id, requested_by, reason: str, request=None) -> Submission:
+    """The API's use case: open, then submit."""
+    refund = open_refund(
+        order_id=order_id, requested_by=requested_by, reason=reason, request=request
+    )
+    return submit_refund(refund=refund)
+
+
+# --- phase 3: the terminal state ----------------------------------------------------------
+TERMINAL_STATUSES = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.FAILED}
+
+
+def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Refund | None:
+    candidates = Refund.objects.select_for_update()
+    if provider_refund_id:
+        refund = candidates.filter(hyperswitch_refund_id=provider_refund_id).first()
+        if refund is not None:
+            return refund
+    for ident in (refund_id, provider_refund_id):
+        try:
+            pk = uuid.UUID(str(ident)) if ident else None
+        except ValueError:
+            pk = None
+        if pk is not None:
+            refund = candidates.filter(pk=pk).first()
+            if refund is not None:
+                return refund
+    return None
+
+
+def apply_refund_status(
+    *,
+    status: str,
+    refund_id=None,
+    provider_refund_id: str | None = None,
+    error_message: str = "",
+    source: str = "webhook",
+) -> tuple[str, Refund | None]:
+    """Apply a provider status to a refund: the webhook's, reconciliation's and refusals' path.
+
+    Returns ``(outcome, refund)``; outcome is processed | duplicate | ignored. Locks the refund,
+    then its order, then the sellers' balances by primary key, all in one transaction.
+    """
+    status = (status or "").lower()
+    with transaction.atomic():
+        refund = _lock_refund(refund_id=refund_id, provider_refund_id=provider_refund_id)
+        if refund is None:
+            return Outcome.IGNORED, None
+        if refund.is_terminal:
+            return Outcome.DUPLICATE, refund  # a terminal row is never changed again
+        new_status = TERMINAL_STATUSES.get(status)
+        if new_status is None:
+            return Outcome.IGNORED, refund  # pending, processing, review: nothing to do
+        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        now = timezone.now()
+        if provider_refund_id and refund.hyperswitch_refund_id is None:
+            refund.hyperswitch_refund_id = provider_refund_id
+        if new_status == Refund.Status.SUCCEEDED:
+            _finalise_success(refund=refund, order=order, now=now)
+        else:
+            refund.status = Refund.Status.FAILED
+            refund.failed_at = now
+            refund.error_message = (error_message or "The payment provider refused the refund.")[
+                :2000
+            ]
+            refund.save()
+            if order.status == Order.Status.REFUND_PENDING:
+                order.status = Order.Status.COMPLETED
+                order.save(update_fields=["status", "updated_at"])
+        record(
+            action=f"refund.{refund.status}",
+            target=refund,
+            details={"source": source, "order_id": str(order.pk), "error": refund.error_message},
+        )
+        _notify(refund, str(refund.status))
+        transaction.on_commit(lambda: refund_transitions.labels(status=str(refund.status)).inc())
+    return Outcome.PROCESSED, refund
+
+
+def _finalise_success(*, refund: Refund, order: Order, now) -> None:
+    refund.status = Refund.Status.SUCCEEDED
+    refund.succeeded_at = now
+    refund.error_message = ""
+    refund.save()
+    order.status = Order.Status.REFUNDED
+    order.save(update_fields=["status", "updated_at"])
+    License.objects.filter(order=order, revoked_at__isnull=True).update(revoked_at=now)
+
+    # Take back from each seller what this order credited it (clamped at zero).
+    credits: dict[str, int] = defaultdict(int)
+    for entry in LedgerEntry.objects.filter(order=order, kind=LedgerEntry.Kind.SALE_CREDIT):
+        credits[str(entry.seller_id)] += entry.applied_amount
+    if credits:
+        balances = lock_balances(seller_ids=credits.keys(), currency=order.currency)
+        for seller_id in sorted(credits):
+            apply_entry(
+                balance=balances[seller_id],
+                kind=LedgerEntry.Kind.REFUND_DEBIT,
+                amount=-credits[seller_id],
+                order=order,
+                refund=refund,
+            )
+    SellerTransfer.objects.filter(order=order).exclude(
+        status=SellerTransfer.Status.REVERSED
+    ).update(status=SellerTransfer.Status.REVERSED, updated_at=now)
+
+
+def _notify(refund: Refund, event: str) -> None:
+    from payments.tasks import send_refund_notification
+
+    enqueue_on_commit(send_refund_notification, refund_id=str(refund.pk), event=event)
+
+
+# --- reconciliation -----------------------------------------------------------------------
+def stuck_refunds():
+    cutoff = timezone.now() - timedelta(seconds=settings.REFUND_RECONCILE_AFTER)
+    return Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=cutoff)
+
+
+def reconcile_refund(*, refund: Refund) -> str:
+    """Ask the provider where a pending refund stands and apply a terminal answer.
+
+    A refund with no provider id (a crash or an unknown outcome between phases 1 and 2) is
+    re-submitted with the same id: the provider deduplicates on it.
+    """
+    refund = Refund.objects.select_related("order").get(pk=refund.pk)
+    if refund.is_terminal:
+        return "terminal"
+    provider = get_provider()
+    try:
+        if refund.hyperswitch_refund_id is None:
+            try:
+                submission = submit_refund(refund=refund)
+            except errors.RefundProviderError:
+                refund_reconciliations.labels(outcome="failed").inc()
+                return "failed"
+            if not submission.accepted:
+                refund_reconciliations.labels(outcome="unreachable").inc()
+                return "unreachable"
+            refund.refresh_from_db()
+        result = provider.get_refund(refund.hyperswitch_refund_id or str(refund.pk))
+    except ProviderError as exc:
+        if exc.not_found:
+            outcome, _ = apply_refund_status(
+                refund_id=refund.pk,
+                status="failed",
+                error_message="The payment provider has no record of this refund.",
+                source="reconciliation",
+            )
+            refund_reconciliations.labels(outcome="failed").inc()
+            return "failed"
+        refund_reconciliations.labels(outcome="unreachable").inc()
+        return "unreachable"
+    if not result.is_terminal:
+        refund_reconciliations.labels(outcome="still_pending").inc()
+        return "still_pending"
+    apply_refund_status(
+        refund_id=refund.pk,
+        provider_refund_id=result.refund_id,
+        status=result.status,
+        error_message=result.error_message or "",
+        source="reconciliation",
+    )
+    refund_reconciliations.labels(outcome=result.status).inc()
+    return result.status
+
+
+def reconcile_refunds(*, refunds=None) -> dict[str, int]:
+    summary: dict[str, int] = defaultdict(int)
+    for refund in refunds if refunds is not None else stuck_refunds().order_by("created_at"):
+        try:
+            summary[reconcile_refund(refund=refund)] += 1
+        except Exception:  # noqa: BLE001 - one bad refund must not stop the others
+            logger.exception("reconciliation of refund %s failed", refund.pk)
+            summary["error"] += 1
+    return dict(summary)
+
+
+__all__ = [
+    "Outcome",
+    "apply_refund_status",
+    "open_refund",
+    "reconcile_refund",
+    "reconcile_refunds",
+    "request_refund",
+    "stuck_refunds",
+    "submit_refund",
+]

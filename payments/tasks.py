@@ -1,0 +1,66 @@
+"""Thin Celery wrappers around the payments services."""
+
+import json
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def reconcile_refunds() -> dict:
+    """Beat: settle refunds still pending after REFUND_RECONCILE_AFTER."""
+    from payments.services import reconcile_refunds as run
+
+    summary = run()
+    if summary:
+        logger.info("refund reconciliation: %s", summary)
+    return summary
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_refund_notification(self, *, refund_id: str, event: str) -> None:
+    """Email the buyer and the sellers that a refund was opened, succeeded or failed."""
+    from django.conf import settings
+
+    from accounts.tasks import send_templated_email
+    from payments.models import Refund
+
+    refund = Refund.objects.select_related("order__buyer").filter(pk=refund_id).first()
+    if refund is None:
+        return
+    order = refund.order
+    sellers = {item.seller for item in order.items.select_related("seller")}
+    context = {
+        "refund_id": str(refund.pk),
+        "order_id": str(order.pk),
+        "amount": f"{refund.amount / 100:.2f}",
+        "currency": refund.currency,
+        "event": event,
+        "error_message": refund.error_message,
+        "url": f"{settings.FRONTEND_URL}/orders/{order.pk}",
+    }
+    recipients = [("buyer", order.buyer)] + [("seller", seller) for seller in sellers]
+    for role, user in recipients:
+        send_templated_email.run(
+            template=f"refund_{event}",
+            to=[user.email],
+            context={**context, "username": user.username, "role": role},
+        )
+
+
+@shared_task
+def deliver_sandbox_webhook(*, envelope: dict) -> dict:
+    """The sandbox provider's notification: signed, then through the real inbound path."""
+    from payments.webhooks import receive, sign
+
+    raw = json.dumps(envelope).encode()
+    receipt = receive(raw_body=raw, signature=sign(raw), source="sandbox")
+    return receipt.body

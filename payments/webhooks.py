@@ -1,0 +1,234 @@
+"""Inbound Hyperswitch notifications: signature, parsing, deduplication, dispatch.
+
+``receive`` is the one entry point, used by the HTTP view and by the sandbox provider.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from marketplace.services import apply_payment_status
+from payments import errors
+from payments.metrics import webhook_events, webhook_signature_failures
+from payments.models import WebhookEvent
+from payments.services import apply_refund_status
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-webhook-signature-512"
+PAYMENT_SUCCESS = {"succeeded", "success", "charged", "captured"}
+PAYMENT_FAILURE = {"failed", "failure", "cancelled", "canceled", "declined"}
+
+
+def sign(raw_body: bytes, secret: str | None = None) -> str:
+    key = (secret if secret is not None else settings.HYPERSWITCH_WEBHOOK_SECRET).encode()
+    return hmac.new(key, raw_body, hashlib.sha512).hexdigest()
+
+
+def verify_signature(raw_body: bytes, signature: str | None) -> bool:
+    if not signature:
+        return False
+    # Lowercase hex exactly, compared in constant time.
+    return hmac.compare_digest(sign(raw_body).encode(), signature.strip().encode())
+
+
+@dataclass
+class Notification:
+    event_id: str
+    event_type: str
+    payment_id: str
+    refund_id: str
+    metadata_refund_id: str
+    status: str
+    error_message: str
+    payload: dict
+
+    @property
+    def is_refund(self) -> bool:
+        return "refund" in self.event_type.lower() or bool(
+            self.refund_id or self.metadata_refund_id
+        )
+
+    @property
+    def refund_status(self) -> str:
+        if self.status:
+            return self.status.lower()
+        event = self.event_type.lower()
+        if event.endswith("succeeded") or event.endswith("success"):
+            return "succeeded"
+        if event.endswith("failed") or event.endswith("failure"):
+            return "failed"
+        return ""
+
+    @property
+    def payment_succeeded(self) -> bool | None:
+        event = self.event_type.lower()
+        status = self.status.lower()
+        if event == "payment_succeeded" or status in PAYMENT_SUCCESS:
+            return True
+        if event == "payment_failed" or status in PAYMENT_FAILURE:
+            return False
+        return None
+
+
+def _text(value) -> str:
+    return (
+        value.strip() if isinstance(value, str) else (str(value) if isinstance(value, int) else "")
+    )
+
+
+def parse(raw_body: bytes) -> Notification:
+    """Flat, nested (``object``) or Hyperswitch envelope (``content.object``) shapes."""
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.MalformedWebhook("The webhook body is not valid JSON.") from exc
+    if not isinstance(payload, dict):
+        raise errors.MalformedWebhook()
+    obj = payload
+    content = payload.get("content")
+    if isinstance(content, dict) and isinstance(content.get("object"), dict):
+        obj = content["object"]
+    elif isinstance(payload.get("object"), dict):
+        obj = payload["object"]
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+
+    def pick(key: str) -> str:
+        return _text(obj.get(key)) or _text(payload.get(key))
+
+    return Notification(
+        event_id=_text(payload.get("event_id")),
+        event_type=_text(payload.get("event_type")) or _text(obj.get("event_type")),
+        payment_id=pick("payment_id"),
+        refund_id=pick("refund_id"),
+        metadata_refund_id=_text(metadata.get("refund_id")),
+        status=pick("status"),
+        error_message=pick("error_message") or _text(obj.get("refund_error_message")),
+        payload=payload,
+    )
+
+
+@dataclass
+class Receipt:
+    status_code: int
+    body: dict
+
+
+def receive(
+    *, raw_body: bytes, signature: str | None, remote_addr: str | None = None, source="webhook"
+) -> Receipt:
+    if not verify_signature(raw_body, signature):
+        webhook_signature_failures.inc()
+        logger.warning("webhook refused: bad or missing signature from %s", remote_addr)
+        raise errors.InvalidSignature()
+    try:
+        note = parse(raw_body)
+    except errors.MalformedWebhook:
+        _store_unprocessable(raw_body, remote_addr, source, "malformed body")
+        raise
+    kind = WebhookEvent.Kind.REFUND if note.is_refund else WebhookEvent.Kind.PAYMENT
+    if kind == WebhookEvent.Kind.REFUND and not (note.refund_id or note.metadata_refund_id):
+        _store(note, kind, "error", "refund event without a refund id", remote_addr, source)
+        raise errors.MalformedWebhook("A refund event must carry a refund id.")
+    if kind == WebhookEvent.Kind.PAYMENT and not note.payment_id:
+        _store(note, kind, "ignored", "payment event without a payment id", remote_addr, source)
+        return Receipt(200, {"status": "ignored"})
+
+    try:
+        with transaction.atomic():
+            event = _claim(note, kind, remote_addr, source)
+            if event is None:
+                outcome, detail = WebhookEvent.Outcome.DUPLICATE, "event_id already processed"
+            else:
+                outcome, detail = _dispatch(note, kind, event)
+                event.outcome, event.detail = outcome, detail
+                event.save(update_fields=["outcome", "detail", "refund", "order"])
+    except Exception as exc:
+        # Nothing was applied (the transaction rolled back, the event_id stays free): answer
+        # 500 so that the provider delivers it again, and keep a trace for staff.
+        logger.exception("webhook processing failed")
+        _store(note, kind, "error", f"{type(exc).__name__}: {exc}"[:2000], remote_addr, source)
+        raise
+    if event is None:
+        _store(note, kind, "duplicate", detail, remote_addr, source)
+    webhook_events.labels(kind=kind, outcome=outcome).inc()
+    return Receipt(200, {"status": outcome})
+
+
+def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent | None:
+    """Insert the event row; with an event_id the UNIQUE index refuses a second delivery."""
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(
+                event_id=note.event_id or None,
+                **_fields(note, kind, remote_addr, source),
+                outcome=WebhookEvent.Outcome.PROCESSED,
+            )
+    except IntegrityError:
+        return None
+
+
+def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, str]:
+    if kind == WebhookEvent.Kind.REFUND:
+        outcome, refund = apply_refund_status(
+            provider_refund_id=note.refund_id or None,
+            refund_id=note.metadata_refund_id or None,
+            status=note.refund_status,
+            error_message=note.error_message,
+        )
+        event.refund = refund
+        event.order_id = refund.order_id if refund else None
+        detail = {
+            "processed": f"refund → {refund.status}" if refund else "",
+            "duplicate": "refund already terminal",
+            "ignored": "unknown refund" if refund is None else f"status {note.refund_status!r}",
+        }[outcome]
+        return outcome, detail
+    succeeded = note.payment_succeeded
+    if succeeded is None:
+        return WebhookEvent.Outcome.IGNORED, f"payment status {note.status or note.event_type!r}"
+    outcome, order = apply_payment_status(payment_id=note.payment_id, succeeded=succeeded)
+    event.order = order
+    detail = {
+        "processed": f"order → {order.status}" if order else "",
+        "duplicate": "order already settled",
+        "ignored": "unknown payment",
+    }[outcome]
+    return outcome, detail
+
+
+def _fields(note: Notification, kind: str, remote_addr, source) -> dict:
+    return {
+        "provider_event_id": note.event_id,
+        "event_type": note.event_type[:64],
+        "kind": kind,
+        "payment_id": note.payment_id[:128],
+        "refund_ref": (note.refund_id or note.metadata_refund_id)[:128],
+        "status": note.status[:32],
+        "payload": note.payload,
+        "remote_addr": remote_addr,
+        "source": source,
+    }
+
+
+def _store(note: Notification, kind: str, outcome: str, detail: str, remote_addr, source) -> None:
+    WebhookEvent.objects.create(
+        **_fields(note, kind, remote_addr, source), outcome=outcome, detail=detail
+    )
+    webhook_events.labels(kind=kind, outcome=outcome).inc()
+
+
+def _store_unprocessable(raw_body: bytes, remote_addr, source, detail: str) -> None:
+    WebhookEvent.objects.create(
+        payload={"raw": raw_body[:4000].decode("utf-8", "replace")},
+        outcome=WebhookEvent.Outcome.ERROR,
+        detail=detail,
+        remote_addr=remote_addr,
+        source=source,
+    )
+    webhook_events.labels(kind="unknown", outcome="error").inc()

@@ -1,0 +1,55 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from marketplace.models import Order, OrderItem, Product
+from tests.factories import CreatorFactory, UserFactory
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    seller = factory.SubFactory(CreatorFactory)
+    title = factory.Sequence(lambda n: f"Beat pack {n}")
+    description = "Loops and one-shots"
+    price = 1000
+    currency = "EUR"
+    product_type = Product.Type.PACK
+
+
+class OrderFactory(DjangoModelFactory):
+    """A pending order with one item per product given (``products=[...]``)."""
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    buyer = factory.SubFactory(UserFactory)
+    currency = "EUR"
+    total_amount = 0
+    hyperswitch_payment_id = factory.Sequence(lambda n: f"pay_factory_{n}")
+
+    @factory.post_generation
+    def products(order, create, extracted, **kwargs):  # noqa: N805
+        products = extracted if extracted is not None else [ProductFactory()]
+        for product in products:
+            OrderItem.objects.create(
+                order=order,
+                product=product,
+                seller_id=product.seller_id,
+                price=product.price,
+                currency=product.currency,
+            )
+        order.total_amount = sum(p.price for p in products)
+        order.save(update_fields=["total_amount"])
+
+
+def completed_order(**kwargs) -> Order:
+    """An order paid through the real payment-success path (licences, credits, transfers)."""
+    from marketplace.services import apply_payment_status
+
+    order = OrderFactory(**kwargs)
+    outcome, _ = apply_payment_status(payment_id=order.hyperswitch_payment_id, succeeded=True)
+    assert outcome == "processed"
+    order.refresh_from_db()
+    return order
