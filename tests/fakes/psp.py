@@ -163,11 +163,7 @@ def _handler(psp: FakePSP):
             if duplicate:
                 return self._send(
                     400,
-                    {
-                        "error": {
-                            "message": "Duplicate refund request. Refund already attempted with the refund ID"
-                        }
-                    },
+                    {"error": {"message": "Duplicate refund request. Refund already attempted"}},
                 )
             if mode == "timeout_after_create":
                 time.sleep(psp.delay)
