@@ -40,7 +40,7 @@ class VezaTokenRefreshSerializer(TokenRefreshSerializer):
             # pass the blacklist check: the second waits, then finds it blacklisted.
             jti = _unverified_jti(attrs["refresh"])
             if jti:
-                list(OutstandingToken.objects.select_for_update().filter(jti=jti))
+                list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti))
             return self._validate_locked(attrs)
 
     def _validate_locked(self, attrs):

@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from payments.services import reconcile_refunds, stuck_refunds
+
+
+class Command(BaseCommand):
+    help = "Ask the payment provider about refunds pending for longer than REFUND_RECONCILE_AFTER."
+
+    def handle(self, *args, **options):
+        count = stuck_refunds().count()
+        summary = reconcile_refunds()
+        self.stdout.write(f"{count} pending refund(s) examined: {summary or 'nothing to do'}")
