@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from audit.api import views
+
+urlpatterns = [
+    path("admin/audit/logs", views.AuditLogListView.as_view(), name="audit-logs"),
+    path("admin/audit/stats", views.AuditStatsView.as_view(), name="audit-stats"),
+    path("admin/audit/suspicious", views.AuditSuspiciousView.as_view(), name="audit-suspicious"),
+]

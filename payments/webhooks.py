@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from audit.selectors import note_signature_failure
 from marketplace.services import apply_payment_status
 from payments import errors
 from payments.metrics import webhook_events, webhook_signature_failures
@@ -124,6 +125,7 @@ def receive(
 ) -> Receipt:
     if not verify_signature(raw_body, signature):
         webhook_signature_failures.inc()
+        note_signature_failure(remote_addr)
         logger.warning("webhook refused: bad or missing signature from %s", remote_addr)
         raise errors.InvalidSignature()
     try:

@@ -240,6 +240,12 @@ REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
 REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds
 SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)
 
+# --- audit ------------------------------------------------------------------------------
+AUDIT_SUSPICIOUS_WINDOW_HOURS = env.int("AUDIT_SUSPICIOUS_WINDOW_HOURS", default=24)
+AUDIT_SUSPICIOUS_FAILED_LOGINS = env.int("AUDIT_SUSPICIOUS_FAILED_LOGINS", default=5)
+AUDIT_SUSPICIOUS_REFUND_REQUESTS = env.int("AUDIT_SUSPICIOUS_REFUND_REQUESTS", default=3)
+AUDIT_SUSPICIOUS_SIGNATURE_FAILURES = env.int("AUDIT_SUSPICIOUS_SIGNATURE_FAILURES", default=3)
+
 # --- email --------------------------------------------------------------------------------
 SMTP_HOST = env.str("SMTP_HOST", default="")
 DEFAULT_FROM_EMAIL = env.str("SMTP_FROM", default="Veza <no-reply@veza.local>")

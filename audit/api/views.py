@@ -1,0 +1,66 @@
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit import selectors
+from audit.api import serializers as s
+from audit.models import AuditLog
+from veza.permissions import IsAdminRole
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    user = django_filters.UUIDFilter(field_name="actor_id", help_text="actor id")
+    action = django_filters.CharFilter(help_text="exact action, e.g. auth.login_failed")
+    action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = AuditLog
+        fields = ["user", "action", "since", "until"]
+
+
+@extend_schema(tags=["audit"])
+class AuditLogListView(generics.ListAPIView):
+    """The append-only audit log, newest first (admin role only)."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = s.AuditLogOutput
+    filterset_class = AuditLogFilter
+    ordering_fields = ["created_at", "action"]
+    ordering = ["-created_at"]
+    queryset = AuditLog.objects.select_related("actor")
+
+
+@extend_schema(tags=["audit"])
+class AuditStatsView(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="window, 1..365 (default 7)")],
+        responses={200: s.StatsOutput},
+    )
+    def get(self, request):
+        query = s.WindowQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(s.StatsOutput(selectors.stats(days=query.validated_data["days"])).data)
+
+
+@extend_schema(tags=["audit"])
+class AuditSuspiciousView(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("hours", int, description="window (default from settings)")],
+        responses={200: s.SuspiciousOutput},
+    )
+    def get(self, request):
+        query = s.WindowQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = selectors.suspicious(hours=query.validated_data.get("hours"))
+        return Response(s.SuspiciousOutput(data).data)
