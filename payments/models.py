@@ -148,6 +148,11 @@ class Refund(models.Model):
     class Meta:
         db_table = "refunds"
         ordering = ["-created_at"]
+        permissions = [
+            ("open_refund", "Can open a refund for an order"),
+            ("sync_refund", "Can sync refunds with the payment provider"),
+            ("override_refund_window", "Can refund after the refund window, with a reason"),
+        ]
         constraints = [
             # At most one refund in flight per order, whatever races the API.
             models.UniqueConstraint(
