@@ -166,7 +166,9 @@ def test_infected_file_is_rejected_and_not_stored(client_for, creator, fake_clam
     assert stored_files(settings) == []
 
 
-def test_scanner_down_and_required_is_503(client_for, creator, wav_upload, dead_clamd_address, settings):
+def test_scanner_down_and_required_is_503(
+    client_for, creator, wav_upload, dead_clamd_address, settings
+):
     settings.CLAMAV_REQUIRED = True
     response = upload(client_for(creator), wav_upload())
     assert response.status_code == 503
@@ -214,7 +216,9 @@ def test_upload_slots_fall_back_to_a_local_semaphore_when_the_cache_fails(
     assert upload(client_for(creator), wav_upload()).status_code == 201
 
 
-def test_storage_failure_after_save_leaves_no_file(client_for, creator, wav_upload, settings, monkeypatch):
+def test_storage_failure_after_save_leaves_no_file(
+    client_for, creator, wav_upload, settings, monkeypatch
+):
     from tracks.models import Track as TrackModel
 
     def explode(*args, **kwargs):
