@@ -284,9 +284,9 @@ def test_stats_follow_visibility(api_client, client_for):
 def _download(client, track):
     response = client.get(url(track, "/download"))
     if response.status_code == 200:
-        content = b"".join(response.streaming_content)
-        response.close()
-        return response, content
+        # Consuming the stream closes the file (the test client wraps it); an extra
+        # response.close() would fire request_finished and drop the test's DB connection.
+        return response, b"".join(response.streaming_content)
     return response, None
 
 
