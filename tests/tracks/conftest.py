@@ -63,6 +63,22 @@ def fake_clamd(settings):
 
 
 @pytest.fixture
+def fake_clamd_unix(settings, tmp_path):
+    """The same stand-in on a unix socket; CLAMAV_ADDRESS is the socket's path."""
+    path = str(tmp_path / "clamd.sock")
+    server = socketserver.ThreadingUnixStreamServer(path, _FakeClamd)
+    server.daemon_threads = True
+    server.scanned = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.CLAMAV_ADDRESS = f"unix://{path}"
+    settings.CLAMAV_TIMEOUT = 5
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
 def dead_clamd_address(settings):
     """An address where nothing listens (a port just freed)."""
     with socket.socket() as sock:

@@ -321,6 +321,25 @@ def test_download_refusals(api_client, client_for):
     assert not_downloadable.download_count == 0
 
 
+def test_active_licence_holder_downloads_a_private_track(client_for, monkeypatch):
+    from tracks import selectors
+
+    track = TrackFactory(is_public=False, is_downloadable=False, with_file=True)
+    buyer = UserFactory()
+    seen = []
+
+    def fake_licence(*, user, track):
+        seen.append((user.pk, track.pk))
+        return user.pk == buyer.pk
+
+    monkeypatch.setattr(selectors, "has_active_license", fake_licence)
+    assert _download(client_for(buyer), track)[0].status_code == 200
+    assert _download(client_for(UserFactory()), track)[0].status_code == 404
+    assert seen[0] == (buyer.pk, track.pk)
+    track.refresh_from_db()
+    assert track.download_count == 1
+
+
 def test_download_of_a_track_without_file_is_404(api_client):
     track = TrackFactory(is_downloadable=True)
     response = api_client.get(url(track, "/download"))

@@ -157,6 +157,29 @@ def test_clean_scan_marks_track_clean(client_for, creator, wav_upload, fake_clam
     assert fake_clamd.scanned == [wav_bytes()]
 
 
+def test_clamd_over_a_unix_socket(client_for, creator, fake_clamd_unix, settings):
+    response = upload(client_for(creator), SimpleUploadedFile("x.wav", wav_bytes() + EICAR_MARKER))
+    assert response.status_code == 400
+    assert response.json()["code"] == "infected_file"
+    assert upload(client_for(creator), SimpleUploadedFile("y.wav", wav_bytes())).status_code == 201
+    assert Track.objects.get().scan_status == Track.ScanStatus.CLEAN
+    assert len(fake_clamd_unix.scanned) == 2
+
+
+def test_large_upload_is_spooled_to_disk_scanned_and_stored(
+    client_for, creator, fake_clamd, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 256  # force a TemporaryUploadedFile
+    content = wav_bytes(seconds=20)  # ~320 KB: several scan and storage chunks
+    response = upload(client_for(creator), SimpleUploadedFile("long.wav", content))
+    assert response.status_code == 201
+    track = Track.objects.get()
+    assert track.file_size == len(content)
+    assert fake_clamd.scanned == [content]
+    with default_storage.open(track.file.name) as handle:
+        assert handle.read() == content
+
+
 def test_infected_file_is_rejected_and_not_stored(client_for, creator, fake_clamd, settings):
     infected = wav_bytes() + EICAR_MARKER
     response = upload(client_for(creator), SimpleUploadedFile("evil.wav", infected))
