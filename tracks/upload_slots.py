@@ -6,6 +6,7 @@ linger. When the cache itself fails, each process falls back to its own semaphor
 still bounds the load per process.
 """
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -50,10 +51,8 @@ def _cache_acquire(limit: int) -> bool:
 
 
 def _cache_release() -> None:
-    try:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
         cache.decr(CACHE_KEY)
-    except ValueError:  # expired meanwhile: nothing to give back
-        pass
 
 
 @contextmanager

@@ -217,7 +217,7 @@ class TrackHistoryView(generics.GenericAPIView):
 class TrackDownloadView(APIView):
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, "audio/*"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The audio file, as an attachment"
             ),
             **_errors(403, 404),
