@@ -10,6 +10,8 @@ from tests.factories import AdminFactory, CreatorFactory, UserFactory
 def _isolated_cache_and_media(settings, tmp_path):
     """Each test starts with an empty cache (throttles, semaphores) and its own media dir."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Tests make many users: a fast hasher (production keeps Django's PBKDF2 default).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
