@@ -186,12 +186,10 @@ class UserDetailView(APIView):
 
     @extend_schema(
         responses={200: s.PublicUserOutput, **_errors(404)},
-        description="The public profile (no email). The owner and admins see the email too.",
+        description="The public profile (never the email; the user sees it at /auth/me).",
     )
     def get(self, request, pk):
-        user = self.get_object(pk)
-        serializer = s.UserOutput if _can_manage(request.user, user) else s.PublicUserOutput
-        return Response(serializer(user).data)
+        return Response(s.PublicUserOutput(self.get_object(pk)).data)
 
     @extend_schema(
         request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
