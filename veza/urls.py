@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from payments.admin_overview import overview_view as payments_overview
 from veza import health
+
+admin.site.site_header = "Veza back-office"
+admin.site.site_title = "Veza back-office"
+admin.site.index_title = "Run the platform"
 
 # Each app's urls.py spells its paths from /api/v1/ on (contract paths, no trailing slash).
 api_v1 = [
@@ -23,5 +28,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include(api_v1)),
+    path(
+        "admin/payments/overview/",
+        admin.site.admin_view(payments_overview),
+        name="payments-overview",
+    ),
     path("admin/", admin.site.urls),
 ]

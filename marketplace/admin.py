@@ -1,0 +1,166 @@
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from audit.services import record
+from marketplace.models import License, Order, OrderItem, Product
+from payments.admin import ReadOnlyAdmin, money
+from payments.services import open_refund, submit_refund
+from veza.exceptions import DomainError
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("title", "seller", "product_type", "price_display", "is_active", "created_at")
+    list_filter = ("product_type", "is_active", "currency")
+    search_fields = ("title", "seller__username", "seller__email")
+    list_select_related = ("seller",)
+    raw_id_fields = ("seller", "track")
+    readonly_fields = ("id", "created_at", "updated_at")
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, product: Product) -> str:
+        return money(product.price, product.currency)
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ("product", "seller", "price", "currency")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LicenseInline(admin.TabularInline):
+    model = License
+    extra = 0
+    can_delete = False
+    fields = ("product", "buyer", "granted_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RefundOrderForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    override_window_reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only for orders past their refund window: why the exception (audited).",
+    )
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "buyer",
+        "status",
+        "total_display",
+        "hyperswitch_payment_id",
+        "completed_at",
+        "refund_deadline",
+        "created_at",
+    )
+    list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("hyperswitch_payment_id", "buyer__username", "buyer__email")
+    list_select_related = ("buyer",)
+    date_hierarchy = "created_at"
+    inlines = [OrderItemInline, LicenseInline]
+    readonly_fields = (
+        "id",
+        "buyer",
+        "status",
+        "total_amount",
+        "currency",
+        "hyperswitch_payment_id",
+        "completed_at",
+        "refund_deadline",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["refund_orders"]
+
+    @admin.display(description="total", ordering="total_amount")
+    def total_display(self, order: Order) -> str:
+        return money(order.total_amount, order.currency)
+
+    def has_open_refund_permission(self, request) -> bool:
+        return request.user.has_perm("payments.open_refund")
+
+    @admin.action(description="Refund this order", permissions=["open_refund"])
+    def refund_orders(self, request, queryset):
+        """Open a refund through the same flow as the API, staff as the requester."""
+        orders = list(queryset.select_related("buyer"))
+        now = timezone.now()
+        for order in orders:
+            order.window_expired = now > order.effective_refund_deadline
+        form = RefundOrderForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if not form.is_bound or not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/marketplace/order/refund_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Refund orders",
+                    "orders": orders,
+                    "form": form,
+                    "opts": self.model._meta,
+                    "action": "refund_orders",
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        reason = form.cleaned_data["reason"]
+        override = form.cleaned_data["override_window_reason"].strip()
+        may_override = request.user.has_perm("payments.override_refund_window")
+        for order in orders:
+            if order.window_expired and override and not may_override:
+                self.message_user(
+                    request,
+                    f"Order {str(order.pk)[:8]}: past its window, and you may not override it.",
+                    messages.ERROR,
+                )
+                continue
+            try:
+                refund = open_refund(
+                    order_id=order.pk,
+                    requested_by=request.user,
+                    reason=reason,
+                    override_window_reason=override if may_override else "",
+                    as_staff=True,
+                    request=request,
+                )
+                submission = submit_refund(refund=refund)
+            except DomainError as exc:
+                self.message_user(
+                    request, f"Order {str(order.pk)[:8]}: {exc.detail}", messages.ERROR
+                )
+                continue
+            record(
+                action="admin.refund_opened",
+                actor=request.user,
+                target=refund,
+                request=request,
+                details={"order_id": str(order.pk), "override": bool(order.window_expired)},
+            )
+            self.message_user(
+                request,
+                f"Order {str(order.pk)[:8]}: refund {str(refund.pk)[:8]} {refund.status} — "
+                f"{submission.message}",
+                messages.SUCCESS if submission.accepted else messages.WARNING,
+            )
+        return None
+
+
+@admin.register(License)
+class LicenseAdmin(ReadOnlyAdmin):
+    list_display = ("product", "buyer", "order", "granted_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("buyer__username", "product__title")
+    list_select_related = ("product", "buyer", "order")

@@ -1,0 +1,183 @@
+"""The Django admin as staff use it: groups, the refund actions, the audit console."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AuditLog
+from marketplace.models import Order
+from payments.models import Refund
+from tests.factories import AdminFactory, UserFactory
+from tests.marketplace.factories import completed_order
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_client(*groups: str) -> tuple[Client, object]:
+    user = UserFactory(is_staff=True)
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+ADMIN_PAGES = {
+    "users": "/admin/accounts/user/",
+    "orders": "/admin/marketplace/order/",
+    "refunds": "/admin/payments/refund/",
+    "ledger": "/admin/payments/ledgerentry/",
+    "webhooks": "/admin/payments/webhookevent/",
+    "audit": "/admin/audit/auditlog/",
+    "overview": "/admin/payments/overview/",
+}
+
+
+@pytest.mark.parametrize(
+    "group, allowed",
+    [
+        ("Support", {"users", "orders", "refunds", "overview"}),
+        ("Finance", {"users", "orders", "refunds", "ledger", "webhooks", "overview"}),
+        ("Auditor", {"audit"}),
+    ],
+)
+def test_each_group_sees_exactly_what_it_may(group, allowed):
+    client, _ = staff_client(group)
+    for name, url in ADMIN_PAGES.items():
+        status = client.get(url).status_code
+        assert (status == 200) == (name in allowed), (group, name, status)
+
+
+def test_api_admin_role_is_not_staff():
+    client = Client()
+    client.force_login(AdminFactory(is_staff=False))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_support_cannot_sync_but_finance_can(psp):
+    order = completed_order()
+    Refund.objects.create(order=order, amount=order.total_amount, currency="EUR")
+    support, _ = staff_client("Support")
+    finance, _ = staff_client("Finance")
+    actions_of = lambda c: c.get("/admin/payments/refund/").content.decode()  # noqa: E731
+    assert "sync_with_provider" not in actions_of(support)
+    assert "sync_with_provider" in actions_of(finance)
+
+
+def test_refund_admin_has_no_query_per_row(django_assert_max_num_queries, psp):
+    client, _ = staff_client("Finance")
+    for _ in range(5):
+        order = completed_order()
+        Refund.objects.create(order=order, amount=order.total_amount, currency="EUR")
+    with django_assert_max_num_queries(12):
+        response = client.get("/admin/payments/refund/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="action-select"') == 5
+
+
+def test_refund_detail_shows_order_items_licences_ledger_and_webhooks(psp, post_webhook):
+    client, _ = staff_client("Finance")
+    order = completed_order()
+    refund = Refund.objects.create(
+        order=order, amount=order.total_amount, currency="EUR", hyperswitch_refund_id="ref_x"
+    )
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
+    post_webhook({"event_type": "refund_succeeded", "refund_id": "ref_x"})
+    page = client.get(f"/admin/payments/refund/{refund.pk}/change/").content.decode()
+    for expected in ("Refund debit", "Sale credit", "refund_succeeded", "processed", "revoked"):
+        assert expected.lower() in page.lower(), expected
+
+
+def test_support_refunds_an_order_through_the_admin_action(psp):
+    client, staff = staff_client("Support")
+    order = completed_order()
+    url = "/admin/marketplace/order/"
+    data = {"action": "refund_orders", "_selected_action": [str(order.pk)]}
+    confirmation = client.post(url, data)
+    assert confirmation.status_code == 200
+    assert b"Yes, refund" in confirmation.content
+    assert not Refund.objects.exists()  # nothing moves before confirmation
+
+    response = client.post(
+        url, {**data, "confirm": "yes", "reason": "Duplicate purchase"}, follow=True
+    )
+
+    assert response.status_code == 200
+    refund = Refund.objects.get(order=order)
+    assert (refund.status, refund.requested_by) == (Refund.Status.PENDING, staff)
+    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert "refund" in response.content.decode().lower()
+    assert AuditLog.objects.filter(action="admin.refund_opened", actor=staff).exists()
+
+
+def test_window_override_needs_a_reason_and_the_permission_and_is_audited(psp):
+    order = completed_order()
+    Order.objects.filter(pk=order.pk).update(refund_deadline=timezone.now() - timedelta(days=1))
+    data = {"action": "refund_orders", "_selected_action": [str(order.pk)], "confirm": "yes"}
+
+    support, _ = staff_client("Support")
+    page = support.post("/admin/marketplace/order/", {**data, "reason": "late"}, follow=True)
+    assert "expired" in page.content.decode()
+    assert not Refund.objects.exists()
+
+    finance, staff = staff_client("Finance")
+    finance.post(
+        "/admin/marketplace/order/",
+        {**data, "reason": "late", "override_window_reason": "Bank error confirmed by phone"},
+        follow=True,
+    )
+    refund = Refund.objects.get(order=order)
+    entry = AuditLog.objects.get(action="refund.window_override")
+    assert entry.actor == staff
+    assert entry.details["window_override_reason"] == "Bank error confirmed by phone"
+    assert refund.status == Refund.Status.PENDING
+
+
+def test_audit_log_is_read_only_and_exports_filtered_csv():
+    client, auditor = staff_client("Auditor")
+    AuditLog.objects.create(action="auth.login", actor=auditor)
+    AuditLog.objects.create(action="auth.logout", actor=auditor)
+    entry = AuditLog.objects.first()
+    assert client.get(f"/admin/audit/auditlog/{entry.pk}/delete/").status_code == 403
+    assert client.post("/admin/audit/auditlog/add/").status_code == 403
+    superuser = Client()
+    superuser.force_login(AdminFactory(is_staff=True, is_superuser=True))
+    assert superuser.get(f"/admin/audit/auditlog/{entry.pk}/delete/").status_code == 403
+
+    csv = client.get("/admin/audit/auditlog/export.csv?action__exact=auth.login")
+    assert csv.status_code == 200
+    body = b"".join(csv.streaming_content).decode()
+    assert body.splitlines()[0].startswith("created_at,action,actor")
+    assert "auth.login" in body and "auth.logout" not in body
+
+
+def test_changes_made_in_the_admin_are_audited():
+    superuser = AdminFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(superuser)
+    target = UserFactory()
+    response = client.post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        {
+            "email": target.email,
+            "username": target.username,
+            "display_name": "Renamed",
+            "bio": "",
+            "avatar_url": "",
+            "role": "creator",
+            "is_active": "on",
+            "email_verified": "on",
+            "last_login_0": "",
+            "last_login_1": "",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditLog.objects.get(action="admin.change", target_id=str(target.pk))
+    assert entry.actor == superuser
+    assert "role" in str(entry.details["changes"]).lower()
+    target.refresh_from_db()
+    assert target.role == "creator" and target.token_version == 1

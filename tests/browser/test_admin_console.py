@@ -1,0 +1,118 @@
+"""End to end in headless Chromium: a finance staff member settles a stuck refund.
+
+Starts the real server (pytest-django's live_server), logs into /admin/, filters the refund
+list, runs "Sync with provider now" against the fake provider, reads the result, opens the
+overview and the audit log. Screenshots go to ``test-artifacts/`` (CI keeps them).
+"""
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from marketplace.models import Order
+from payments.models import Refund
+from tests.factories import UserFactory
+from tests.marketplace.factories import completed_order
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser_page():
+    if CHROMIUM is None:
+        if os.environ.get("VEZA_REQUIRE_BROWSER"):
+            pytest.fail("VEZA_REQUIRE_BROWSER is set but Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+    # itself are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1600, "height": 900})
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_finance_staff_syncs_a_stuck_refund_in_the_admin(browser_page, live_server, psp, settings):
+    page = browser_page
+    settings.REFUND_RECONCILE_AFTER = 60
+    staff = UserFactory(username="fiona", email="fiona@veza.test", is_staff=True)
+    staff.groups.add(*Group.objects.filter(name__in=["Finance", "Auditor"]))
+
+    order = completed_order()
+    refund = Refund.objects.create(
+        order=order,
+        amount=order.total_amount,
+        currency="EUR",
+        reason="stuck",
+        hyperswitch_refund_id=None,
+    )
+    Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
+    psp.refund_mode = "succeeded"  # the provider takes it and settles at once
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "fiona@veza.test")
+    page.fill("#id_password", "Correct-Horse-42!")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#veza-overview-link")
+    page.screenshot(path=ARTIFACTS / "01-admin-index.png", full_page=True)
+
+    page.goto(f"{live_server.url}/admin/payments/refund/")
+    page.click("text=Stuck (pending too long)")
+    page.wait_for_url("**stuck=yes**")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 1
+    page.screenshot(path=ARTIFACTS / "02-refund-list-stuck.png", full_page=True)
+
+    page.check("#result_list tbody tr input.action-select")
+    page.select_option("select[name=action]", "sync_with_provider")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=Sync with the payment provider")
+    page.screenshot(path=ARTIFACTS / "03-sync-confirmation.png", full_page=True)
+    page.click("input[type=submit][value*='Yes']")
+    page.wait_for_selector(".messagelist")
+    message = page.inner_text(".messagelist")
+    assert "succeeded" in message
+    page.screenshot(path=ARTIFACTS / "04-sync-result.png", full_page=True)
+
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert order.status == Order.Status.REFUNDED
+
+    page.goto(f"{live_server.url}/admin/payments/overview/")
+    page.wait_for_selector("#refund-overview svg")
+    page.screenshot(path=ARTIFACTS / "05-overview.png", full_page=True)
+
+    page.goto(f"{live_server.url}/admin/audit/auditlog/?action=admin.refund_sync")
+    page.wait_for_selector("#result_list")
+    assert "admin.refund_sync" in page.inner_text("#result_list")
+    page.screenshot(path=ARTIFACTS / "06-audit-log.png", full_page=True)
