@@ -39,7 +39,7 @@ class ActorCount(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class StatsOutput(serializers.Serializer):
+class AuditStatsOutput(serializers.Serializer):
     window_days = serializers.IntegerField()
     since = serializers.DateTimeField()
     total = serializers.IntegerField()
@@ -58,7 +58,7 @@ class EmailCount(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class SuspiciousOutput(serializers.Serializer):
+class AuditSuspiciousOutput(serializers.Serializer):
     window_hours = serializers.IntegerField()
     thresholds = serializers.DictField(child=serializers.IntegerField())
     failed_logins_by_ip = IpCount(many=True)

@@ -43,12 +43,12 @@ class AuditStatsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("days", int, description="window, 1..365 (default 7)")],
-        responses={200: s.StatsOutput},
+        responses={200: s.AuditStatsOutput},
     )
     def get(self, request):
         query = s.WindowQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(s.StatsOutput(selectors.stats(days=query.validated_data["days"])).data)
+        return Response(s.AuditStatsOutput(selectors.stats(days=query.validated_data["days"])).data)
 
 
 @extend_schema(tags=["audit"])
@@ -57,10 +57,10 @@ class AuditSuspiciousView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("hours", int, description="window (default from settings)")],
-        responses={200: s.SuspiciousOutput},
+        responses={200: s.AuditSuspiciousOutput},
     )
     def get(self, request):
         query = s.WindowQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = selectors.suspicious(hours=query.validated_data.get("hours"))
-        return Response(s.SuspiciousOutput(data).data)
+        return Response(s.AuditSuspiciousOutput(data).data)
