@@ -1,5 +1,7 @@
 """Auth-specific throttles on the cache (DRF throttling, windows from the environment)."""
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
@@ -39,9 +41,8 @@ class LoginFailureThrottle(SimpleRateThrottle):
         keys = [self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}]
         email = request.data.get("email") if hasattr(request, "data") else None
         if isinstance(email, str) and email:
-            keys.append(
-                self.cache_format % {"scope": self.scope, "ident": f"email:{email.strip().lower()}"}
-            )
+            digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+            keys.append(self.cache_format % {"scope": self.scope, "ident": f"email:{digest}"})
         return keys
 
     def allow_request(self, request, view):

@@ -96,7 +96,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        # Writers take the lock when their transaction begins: concurrent requests wait
+        # (up to the timeout) instead of failing with "database is locked" on upgrade.
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+    )
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # --- cache, rate-limit store --------------------------------------------------------------
