@@ -17,6 +17,23 @@ def _isolated_cache_and_media(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request):
+    """After every test that touched the database, every seller balance still equals the sum
+    of its ledger entries (what ``manage.py check_ledger`` verifies in production)."""
+    uses_db = bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ) or request.node.get_closest_marker("django_db")
+    if uses_db:
+        # Set the database up through this fixture, so it is torn down after the check.
+        request.getfixturevalue("_django_db_helper")
+    yield
+    if uses_db:
+        from payments.ledger import ledger_differences
+
+        assert ledger_differences() == []
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

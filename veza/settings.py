@@ -65,6 +65,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "veza.urls"
 APPEND_SLASH = False  # contract paths have no trailing slash; never redirect a POST
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, now
 WSGI_APPLICATION = "veza.wsgi.application"
 ASGI_APPLICATION = "veza.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
