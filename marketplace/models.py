@@ -90,8 +90,10 @@ class OrderItem(models.Model):
     )
     price = models.BigIntegerField(help_text="Frozen at purchase, minor units.")
     currency = models.CharField(max_length=3)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the request.")
 
     class Meta:
+        ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="order_item_unique_product"),
         ]

@@ -23,7 +23,9 @@ def orders_for(user):
     queryset = Order.objects.select_related("buyer").prefetch_related(
         Prefetch(
             "items",
-            queryset=OrderItem.objects.select_related("product__seller", "seller").order_by("id"),
+            queryset=OrderItem.objects.select_related("product__seller", "seller").order_by(
+                "position"
+            ),
         ),
         Prefetch("refunds", queryset=Refund.objects.order_by("-created_at")),
     )

@@ -83,9 +83,14 @@ def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]
         )
         OrderItem.objects.bulk_create(
             OrderItem(
-                order=order, product=p, seller_id=p.seller_id, price=p.price, currency=currency
+                order=order,
+                product=p,
+                seller_id=p.seller_id,
+                price=p.price,
+                currency=currency,
+                position=position,
             )
-            for p in (products[str(pid)] for pid in product_ids)
+            for position, p in enumerate(products[str(pid)] for pid in product_ids)
         )
         record(
             action="order.create",

@@ -29,7 +29,7 @@ refund_reconciliations = Counter(
 
 
 class DatabaseStateCollector:
-    FAMILIES = ("veza_orders", "veza_refunds", "veza_webhook_events")
+    FAMILIES = ("veza_orders_by_status", "veza_refunds_by_status", "veza_webhook_events_stored")
 
     def describe(self):
         # Registration asks for the names only: no database access at import time.
@@ -43,9 +43,14 @@ class DatabaseStateCollector:
         from payments.models import Refund, WebhookEvent
 
         families = [
-            ("veza_orders", "Orders by status.", Order, "status"),
-            ("veza_refunds", "Refunds by status.", Refund, "status"),
-            ("veza_webhook_events", "Stored webhook events by outcome.", WebhookEvent, "outcome"),
+            ("veza_orders_by_status", "Orders by status.", Order, "status"),
+            ("veza_refunds_by_status", "Refunds by status.", Refund, "status"),
+            (
+                "veza_webhook_events_stored",
+                "Stored webhook events by outcome.",
+                WebhookEvent,
+                "outcome",
+            ),
         ]
         for name, doc, model, field in families:
             gauge = GaugeMetricFamily(name, doc, labels=[field])
@@ -59,7 +64,6 @@ class DatabaseStateCollector:
 
 
 def register() -> None:
-    try:
-        REGISTRY.register(DatabaseStateCollector())
-    except ValueError:
-        pass  # already registered (autoreload)
+    if any(isinstance(c, DatabaseStateCollector) for c in list(REGISTRY._collector_to_names)):
+        return  # registered already (autoreload, repeated app loading)
+    REGISTRY.register(DatabaseStateCollector())

@@ -32,9 +32,10 @@ class OrderFactory(DjangoModelFactory):
     @factory.post_generation
     def products(order, create, extracted, **kwargs):  # noqa: N805
         products = extracted if extracted is not None else [ProductFactory()]
-        for product in products:
+        for position, product in enumerate(products):
             OrderItem.objects.create(
                 order=order,
+                position=position,
                 product=product,
                 seller_id=product.seller_id,
                 price=product.price,

@@ -95,9 +95,3 @@ def wav_upload():
         return SimpleUploadedFile(name, wav_bytes() if content is None else content, "audio/wav")
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories hash a password per user; the default hasher makes big fixtures slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
