@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -111,24 +112,8 @@ class RefundAdmin(ReadOnlyAdmin):
         ("Money", {"fields": ("ledger_table",)}),
         ("Provider notifications", {"fields": ("webhooks_table",)}),
     )
-    readonly_fields = (
-        "id",
-        "status_badge",
-        "amount_display",
-        "reason",
-        "hyperswitch_refund_id",
-        "error_message",
-        "requested_by",
-        "created_at",
-        "updated_at",
-        "succeeded_at",
-        "failed_at",
-        "order_summary",
-        "items_table",
-        "licences_table",
-        "ledger_table",
-        "webhooks_table",
-    )
+    # Every field of the detail page is read-only: refunds change through actions only.
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         return (
