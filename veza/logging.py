@@ -15,4 +15,11 @@ class RequestIdFilter:
 
 
 class JsonFormatter(_JsonFormatter):
-    pass
+    """One JSON object per line: ``timestamp, level, logger, message, request_id`` plus any
+    ``extra={...}`` fields of the call (e.g. ``method, route, status, duration_ms``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "timestamp", "levelname": "level", "name": "logger"}
+        )
+        super().__init__(*args, **kwargs)
