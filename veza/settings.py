@@ -329,6 +329,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING" if APP_ENV == "test" else "INFO"},
+        # 4xx lines would repeat veza.request's line with the raw path (a share link's token);
+        # server errors are still logged, with their traceback.
+        "django.request": {"level": "ERROR"},
     },
 }
 
