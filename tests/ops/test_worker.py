@@ -7,6 +7,7 @@ same test database (SQLite's in-memory test database is invisible to it).
 
 import os
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,6 +17,8 @@ from django.db import connection
 from tests.ops.conftest import start, stop, tail, wait_for
 
 BROKER = os.environ.get("CELERY_BROKER_URL_FOR_TESTS", "")
+# A queue of this run's own: another run's worker on the same broker never takes our tasks.
+QUEUE = f"veza-test-{uuid.uuid4().hex[:12]}"
 
 pytestmark = [
     pytest.mark.worker,
@@ -42,13 +45,14 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{host}{port}/{db['NAME']}"
 
 
-def _reset_producer_pool(app) -> None:
-    """Drop pooled broker connections so the next publish uses the current broker_url."""
+def _reset_publishing(app) -> None:
+    """Forget pooled broker connections and the queue/routing set-up Celery caches, so the
+    next publish uses the current broker_url and task_default_queue."""
     from kombu import pools
 
     pools.reset()  # closes kombu's global pools *and* forgets them (no closed pool reused)
     app._pool = None
-    app.amqp._producer_pool = None
+    app.__dict__.pop("amqp", None)  # a cached property: rebuilt from app.conf on next use
 
 
 @pytest.fixture
@@ -56,16 +60,16 @@ def broker():
     """Publish from this test process to the real broker (the app read eager mode at import)."""
     from veza.celery import app
 
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
     app.conf.task_always_eager = False
     app.conf.broker_url = BROKER
-    _reset_producer_pool(app)
-    app.control.purge()  # messages left by an earlier, interrupted run
+    app.conf.task_default_queue = QUEUE
+    _reset_publishing(app)
     try:
         yield app
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        _reset_producer_pool(app)
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = saved
+        _reset_publishing(app)
 
 
 @pytest.fixture
@@ -78,6 +82,7 @@ def celery_env(tmp_path) -> dict:
         DJANGO_SETTINGS_MODULE="veza.settings",
         DATABASE_URL=_test_database_url(),
         CELERY_BROKER_URL=BROKER,
+        CELERY_TASK_DEFAULT_QUEUE=QUEUE,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
         LOG_FORMAT="plain",
