@@ -1,5 +1,6 @@
 import logging
 import re
+import time
 import uuid
 
 from django.http import JsonResponse
@@ -8,10 +9,16 @@ from veza.logging import request_id_var
 
 logger = logging.getLogger("veza.request")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_PROBE_PATHS = frozenset({"/health", "/healthz", "/readyz", "/metrics"})
 
 
 class RequestIdMiddleware:
-    """Takes ``X-Request-ID`` (when it looks sane) or makes one; echoes it on the response."""
+    """Takes ``X-Request-ID`` (when it looks sane) or makes one; echoes it on the response.
+
+    Logs one line per request: method, route, status, duration. Never the query string or
+    headers (tokens, signatures), and the route pattern rather than the raw path, so a
+    capability token in a URL (a share link, a signed download) is not written to the logs.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,12 +28,35 @@ class RequestIdMiddleware:
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            _log_request(request, response.status_code, time.monotonic() - started)
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _log_request(request, status: int, duration: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    # An unresolved path carries no capability token: every tokened URL matches its route.
+    route = f"/{match.route}" if match is not None and match.route else request.path[:200]
+    level = logging.DEBUG if request.path in _PROBE_PATHS else logging.INFO
+    logger.log(
+        level,
+        "%s %s %s %.1fms",
+        request.method,
+        route,
+        status,
+        duration * 1000,
+        extra={
+            "method": request.method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(duration * 1000, 1),
+        },
+    )
 
 
 def _is_api(request) -> bool:

@@ -1,0 +1,109 @@
+"""The container files say what operations rely on (no Docker engine needed to check)."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.ops.conftest import ROOT
+
+APP_SERVICES = {"migrate", "web", "worker", "beat"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def test_compose_has_every_service(compose):
+    assert set(compose["services"]) == {"postgres", "redis"} | APP_SERVICES
+
+
+def test_app_services_run_the_right_commands(compose):
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["web"]["command"][:4] == [
+        "gunicorn",
+        "veza.wsgi:application",
+        "-c",
+        "gunicorn.conf.py",
+    ]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "veza", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "veza", "beat"]
+
+
+def test_app_services_run_in_production_with_secrets_from_env_file(compose):
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        assert service["environment"]["APP_ENV"] == "production", name
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://"), name
+        assert service["environment"]["REDIS_URL"].startswith("redis://redis:"), name
+        assert service["environment"]["CELERY_BROKER_URL"].startswith("redis://redis:"), name
+        assert service["env_file"][0]["path"] == ".env", name
+    text = (ROOT / "compose.yaml").read_text()
+    assert not re.search(r"(JWT_SECRET|DJANGO_SECRET_KEY|API_KEY)\s*:", text), (
+        "secrets belong in .env, not in compose.yaml"
+    )
+
+
+def test_start_order_waits_for_health_and_migrations(compose):
+    services = compose["services"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+    assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_every_long_running_service_has_a_healthcheck(compose):
+    services = compose["services"]
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] in ("CMD", "CMD-SHELL"), name
+    assert "pg_isready" in services["postgres"]["healthcheck"]["test"][1]
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "inspect ping" in services["worker"]["healthcheck"]["test"][1]
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_media_is_shared_by_web_and_worker(compose):
+    for name in ("web", "worker"):
+        assert "media:/app/media" in compose["services"][name]["volumes"], name
+    assert {"pgdata", "media"} <= set(compose["volumes"])
+
+
+def test_dockerfile_is_multi_stage_non_root_and_healthchecked(dockerfile):
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", dockerfile, re.MULTILINE)
+    assert len(stages) >= 2
+    assert {name for _, name in stages} >= {"builder", "runtime"}
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", dockerfile, re.MULTILINE)
+    assert "COPY --from=builder /opt/venv /opt/venv" in dockerfile
+
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users, "no USER: the container would run as root"
+    assert users[-1].split(":")[0] not in ("root", "0")
+
+    healthcheck = re.search(r"^HEALTHCHECK .*\n(?:\s+.*\n)*", dockerfile, re.MULTILINE)
+    assert healthcheck and "/healthz" in healthcheck.group(0)
+    assert "urllib" in healthcheck.group(0)
+
+    assert "python -m compileall" in dockerfile
+    assert "collectstatic --noinput" in dockerfile
+    assert re.search(
+        r'^CMD \["gunicorn", "veza.wsgi:application", "-c", "gunicorn.conf.py"\]$',
+        dockerfile,
+        re.MULTILINE,
+    )
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".git", ".venv", "db.sqlite3", "media/"} <= ignored
