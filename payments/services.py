@@ -208,7 +208,15 @@ def request_refund(*, order_id, requested_by, reason: str, request=None) -> Subm
 
 
 # --- phase 3: the terminal state ----------------------------------------------------------
-TERMINAL_STATUSES = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.FAILED}
+# The provider's words for a terminal refund (its API says succeeded/failed; older payloads
+# and connectors also use these spellings). Anything else — pending, review — is not final.
+TERMINAL_STATUSES = {
+    "succeeded": Refund.Status.SUCCEEDED,
+    "success": Refund.Status.SUCCEEDED,
+    "failed": Refund.Status.FAILED,
+    "failure": Refund.Status.FAILED,
+    "transaction_failure": Refund.Status.FAILED,
+}
 
 
 def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Refund | None:

@@ -45,7 +45,9 @@ class RefundResult:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        from payments.services import TERMINAL_STATUSES
+
+        return self.status in TERMINAL_STATUSES
 
 
 class PaymentProvider(Protocol):

@@ -313,3 +313,18 @@ def test_sandbox_provider_runs_the_whole_lifecycle_through_signed_webhooks(
     assert order.status == Order.Status.REFUNDED
     assert set(WebhookEvent.objects.values_list("source", "outcome")) == {("sandbox", "processed")}
     call_command("check_ledger")
+
+
+@pytest.mark.parametrize("status, final", [("failure", "failed"), ("success", "succeeded")])
+def test_provider_spellings_of_terminal_statuses_are_understood(
+    pending_refund, post_webhook, status, final
+):
+    post_webhook(
+        {
+            "event_type": "refund_update",
+            "refund_id": pending_refund.hyperswitch_refund_id,
+            "status": status,
+        }
+    )
+    pending_refund.refresh_from_db()
+    assert pending_refund.status == final
