@@ -3,11 +3,12 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
-from payments.admin import ReadOnlyAdmin, money
-from payments.services import open_refund, submit_refund
+from marketplace.selectors import refund_window_expired
+from payments.admin import ReadOnlyAdmin
+from payments.services import request_refund
 from veza.exceptions import DomainError
+from veza.money import format_money as money
 
 
 @admin.register(Product)
@@ -100,7 +101,7 @@ class OrderAdmin(ReadOnlyAdmin):
         orders = list(queryset.select_related("buyer"))
         now = timezone.now()
         for order in orders:
-            order.window_expired = now > order.effective_refund_deadline
+            order.window_expired = refund_window_expired(order=order, now=now)
         form = RefundOrderForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if not form.is_bound or not form.is_valid():
             return TemplateResponse(
@@ -128,7 +129,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 )
                 continue
             try:
-                refund = open_refund(
+                submission = request_refund(
                     order_id=order.pk,
                     requested_by=request.user,
                     reason=reason,
@@ -136,19 +137,12 @@ class OrderAdmin(ReadOnlyAdmin):
                     as_staff=True,
                     request=request,
                 )
-                submission = submit_refund(refund=refund)
             except DomainError as exc:
                 self.message_user(
                     request, f"Order {str(order.pk)[:8]}: {exc.detail}", messages.ERROR
                 )
                 continue
-            record(
-                action="admin.refund_opened",
-                actor=request.user,
-                target=refund,
-                request=request,
-                details={"order_id": str(order.pk), "override": bool(order.window_expired)},
-            )
+            refund = submission.refund
             self.message_user(
                 request,
                 f"Order {str(order.pk)[:8]}: refund {str(refund.pk)[:8]} {refund.status} — "

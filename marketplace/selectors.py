@@ -1,7 +1,9 @@
+"""Reads, and the marketplace's rules about who may act on an order and until when."""
+
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 from marketplace.models import License, Order, OrderItem, Product
-from payments.models import Refund
 
 
 def active_products():
@@ -27,12 +29,25 @@ def orders_for(user):
                 "position"
             ),
         ),
-        Prefetch("refunds", queryset=Refund.objects.order_by("-created_at")),
     )
     if user.is_admin:
         return queryset
     sold = OrderItem.objects.filter(order=OuterRef("pk"), seller=user)
     return queryset.filter(Q(buyer=user) | Exists(sold))
+
+
+def can_act_on_order(*, user, order: Order) -> bool:
+    """The buyer, a seller of one of its items, or an admin: the one rule, everywhere."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin or order.buyer_id == user.pk:
+        return True
+    return order.items.filter(seller_id=user.pk).exists()
+
+
+def refund_window_expired(*, order: Order, now=None) -> bool:
+    """Past ``refund_deadline`` (or ``created_at`` + the window when the order has none)."""
+    return (now or timezone.now()) > order.effective_refund_deadline
 
 
 def licenses_of(user):
@@ -41,3 +56,8 @@ def licenses_of(user):
 
 def active_license(*, user, product) -> License | None:
     return License.objects.active().filter(buyer=user, product=product).first()
+
+
+def holds_licence_for_track(*, user, track) -> bool:
+    """Registered with tracks at start-up: a licence on a product of a track allows its download."""
+    return License.objects.active().filter(buyer=user, product__track=track).exists()

@@ -1,24 +1,25 @@
-"""Marketplace workflows: products, orders, and the payment outcome."""
+"""Marketplace workflows: products, orders, licences and signed downloads.
 
-import logging
-from collections import defaultdict
+The payments app moves the money and drives orders through the transitions at the end of this
+module (complete, mark refund pending, refund items, restore); this module never imports
+payments. The transitions expect the caller's transaction and the order's row lock
+(``lock_order``), so that an order's status and its money change together or not at all.
+"""
+
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.services import record
 from marketplace import errors
 from marketplace.models import License, Order, OrderItem, Product
-from payments.ledger import apply_entry, lock_balances
-from payments.metrics import orders_placed
-from payments.models import LedgerEntry, SellerTransfer
-from payments.providers import ProviderError, get_provider
-
-logger = logging.getLogger(__name__)
 
 PRODUCT_FIELDS = ("title", "description", "price", "currency", "product_type", "track", "is_active")
+DOWNLOAD_SALT = "veza.marketplace.download"
 
 
 # --- products -----------------------------------------------------------------------------
@@ -52,14 +53,9 @@ def deactivate_product(*, product: Product, actor, request=None) -> None:
     record(action="product.delete", actor=actor, target=product, request=request)
 
 
-def seller_share(price: int) -> int:
-    """What the seller earns on ``price``: the platform fee is rounded down."""
-    return price - (price * settings.PLATFORM_FEE_PERCENT) // 100
-
-
 # --- orders -------------------------------------------------------------------------------
-def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]:
-    """Create the order, then ask the provider for a payment of its total (outside the txn)."""
+def create_order(*, buyer, product_ids: list, request=None) -> Order:
+    """The order and its items, prices frozen; the payment is the payments app's business."""
     if len(set(product_ids)) != len(product_ids):
         raise errors.InvalidOrder("An order cannot list the same product twice.")
     with transaction.atomic():
@@ -99,79 +95,97 @@ def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]
             request=request,
             details={"total_amount": order.total_amount, "currency": currency},
         )
+    return order
 
-    # The provider call is never inside a transaction: a slow provider must not hold locks.
-    provider = get_provider()
-    try:
-        payment = provider.create_payment(
-            amount=order.total_amount, currency=order.currency, order_id=str(order.pk)
-        )
-    except ProviderError as exc:
-        Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
-            status=Order.Status.FAILED, updated_at=timezone.now()
-        )
-        orders_placed.labels(outcome="psp_error").inc()
-        logger.warning("payment creation failed for order %s: %s", order.pk, exc.message)
-        raise errors.PaymentProviderError(f"The payment provider refused: {exc.message}") from exc
 
+def attach_payment(*, order: Order, payment_id: str) -> None:
     with transaction.atomic():
         Order.objects.filter(pk=order.pk).update(
-            hyperswitch_payment_id=payment.payment_id, updated_at=timezone.now()
+            hyperswitch_payment_id=payment_id, updated_at=timezone.now()
         )
-    order.hyperswitch_payment_id = payment.payment_id
-    orders_placed.labels(outcome="created").inc()
-    if hasattr(provider, "on_recorded"):
-        provider.on_recorded(payment_id=payment.payment_id)
-    return order, {"payment_id": payment.payment_id, "client_secret": payment.client_secret}
+    order.hyperswitch_payment_id = payment_id
 
 
-def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[str, Order | None]:
-    """The payment webhook's effect, idempotent under the order's row lock.
+def abandon_order(*, order: Order) -> None:
+    """The payment could not even be created: the order fails while still pending."""
+    Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+        status=Order.Status.FAILED, updated_at=timezone.now()
+    )
 
-    Returns ``(outcome, order)`` where outcome is processed | duplicate | ignored.
-    """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(hyperswitch_payment_id=payment_id).first()
-        if order is None:
-            return "ignored", None
-        if order.status != Order.Status.PENDING:
-            return "duplicate", order  # a replay, or a late event after a terminal state
-        now = timezone.now()
-        if not succeeded:
-            order.status = Order.Status.FAILED
-            order.save(update_fields=["status", "updated_at"])
-            record(action="order.payment_failed", target=order)
-            return "processed", order
 
+# --- transitions driven by the payments app (caller holds the transaction and the lock) ---
+def lock_order(*, order_id=None, payment_id: str | None = None) -> Order | None:
+    """The order's row lock: the first lock of every money movement on an order."""
+    orders = Order.objects.select_for_update()
+    if payment_id is not None:
+        return orders.filter(hyperswitch_payment_id=payment_id).first()
+    return orders.filter(pk=order_id).first()
+
+
+def complete_order(*, order: Order, now) -> list[OrderItem]:
+    """Payment succeeded: the refund window opens and each item grants its licence."""
+    order.status = Order.Status.COMPLETED
+    order.completed_at = now
+    order.refund_deadline = now + timedelta(days=settings.REFUND_WINDOW_DAYS)
+    order.save(update_fields=["status", "completed_at", "refund_deadline", "updated_at"])
+    items = list(order.items.all())
+    License.objects.bulk_create(
+        License(buyer_id=order.buyer_id, product_id=item.product_id, order=order, granted_at=now)
+        for item in items
+    )
+    record(
+        action="order.completed",
+        target=order,
+        details={"total_amount": order.total_amount, "currency": order.currency},
+    )
+    return items
+
+
+def fail_payment(*, order: Order) -> None:
+    order.status = Order.Status.FAILED
+    order.save(update_fields=["status", "updated_at"])
+    record(action="order.payment_failed", target=order)
+
+
+def mark_refund_pending(*, order: Order) -> None:
+    order.status = Order.Status.REFUND_PENDING
+    order.save(update_fields=["status", "updated_at"])
+
+
+def refund_items(*, order: Order, items: QuerySet | list, now) -> None:
+    """The refunded items' licences are revoked; the order is refunded."""
+    product_ids = [item.product_id for item in items]
+    License.objects.filter(order=order, product_id__in=product_ids, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    order.status = Order.Status.REFUNDED
+    order.save(update_fields=["status", "updated_at"])
+
+
+def restore_order(*, order: Order) -> None:
+    """A refund that failed puts the order back where it was, so the buyer can retry."""
+    if order.status == Order.Status.REFUND_PENDING:
         order.status = Order.Status.COMPLETED
-        order.completed_at = now
-        order.refund_deadline = now + timedelta(days=settings.REFUND_WINDOW_DAYS)
-        order.save(update_fields=["status", "completed_at", "refund_deadline", "updated_at"])
-        items = list(order.items.all())
-        License.objects.bulk_create(
-            License(
-                buyer_id=order.buyer_id, product_id=item.product_id, order=order, granted_at=now
-            )
-            for item in items
+        order.save(update_fields=["status", "updated_at"])
+
+
+# --- signed downloads ---------------------------------------------------------------------
+def sign_download(*, product: Product, user) -> tuple[str, object]:
+    """A short-lived token naming the product and its holder; returns (token, expires_at)."""
+    token = signing.dumps({"p": str(product.pk), "u": str(user.pk)}, salt=DOWNLOAD_SALT)
+    return token, timezone.now() + timedelta(seconds=settings.SIGNED_DOWNLOAD_TTL_SECONDS)
+
+
+def read_download_token(token: str) -> dict:
+    """The token's claims; raises ``errors.DownloadLinkInvalid`` when forged or expired."""
+    try:
+        data = signing.loads(
+            token, salt=DOWNLOAD_SALT, max_age=settings.SIGNED_DOWNLOAD_TTL_SECONDS
         )
-        shares: dict[str, int] = defaultdict(int)
-        for item in items:
-            shares[str(item.seller_id)] += seller_share(item.price)
-        balances = lock_balances(seller_ids=shares.keys(), currency=order.currency)
-        for seller_id in sorted(shares):
-            apply_entry(
-                balance=balances[seller_id],
-                kind=LedgerEntry.Kind.SALE_CREDIT,
-                amount=shares[seller_id],
-                order=order,
-            )
-        SellerTransfer.objects.bulk_create(
-            SellerTransfer(seller_id=seller_id, order=order, amount=amount, currency=order.currency)
-            for seller_id, amount in sorted(shares.items())
-        )
-        record(
-            action="order.completed",
-            target=order,
-            details={"total_amount": order.total_amount, "currency": order.currency},
-        )
-        return "processed", order
+    except signing.SignatureExpired as exc:
+        raise errors.DownloadLinkInvalid("This download link has expired.") from exc
+    except signing.BadSignature as exc:
+        raise errors.DownloadLinkInvalid() from exc
+    if not isinstance(data, dict):
+        raise errors.DownloadLinkInvalid()
+    return data

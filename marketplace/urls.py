@@ -1,19 +1,17 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from marketplace.api import views
 
+# Contract paths have no trailing slash.
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("marketplace/products", views.ProductViewSet, basename="product")
+router.register("marketplace/orders", views.OrderViewSet, basename="order")
+router.register("marketplace/refunds", views.RefundViewSet, basename="refund")
+router.register("marketplace/licenses", views.LicenseViewSet, basename="license")
+
 urlpatterns = [
-    path("marketplace/products", views.ProductListView.as_view(), name="product-list"),
-    path(
-        "marketplace/products/<uuid:pk>", views.ProductDetailView.as_view(), name="product-detail"
-    ),
-    path("marketplace/orders", views.OrderListView.as_view(), name="order-list"),
-    path("marketplace/orders/<uuid:pk>", views.OrderDetailView.as_view(), name="order-detail"),
-    path(
-        "marketplace/orders/<uuid:pk>/refund", views.OrderRefundView.as_view(), name="order-refund"
-    ),
-    path("marketplace/refunds/<uuid:pk>", views.RefundDetailView.as_view(), name="refund-detail"),
-    path("marketplace/licenses", views.LicenseListView.as_view(), name="license-list"),
+    *router.urls,
     path(
         "marketplace/download/<uuid:product_id>",
         views.DownloadLinkView.as_view(),

@@ -5,15 +5,12 @@ the reconciliation task (``payments.services``), never a copy of them.
 """
 
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
@@ -21,13 +18,9 @@ from audit.services import record
 from marketplace.models import License, OrderItem
 from payments.admin_overview import STATUS_COLOURS
 from payments.models import LedgerEntry, Refund, SellerBalance, SellerTransfer, WebhookEvent
+from payments.selectors import stuck_refunds
 from payments.services import reconcile_refund
-
-
-def money(amount: int | None, currency: str) -> str:
-    if amount is None:
-        return "—"
-    return f"{amount / 100:,.2f} {currency}"
+from veza.money import format_money as money
 
 
 def _table(headers: list[str], rows: list[tuple]) -> str:
@@ -64,8 +57,7 @@ class StuckFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            cutoff = timezone.now() - timedelta(seconds=settings.REFUND_RECONCILE_AFTER)
-            return queryset.filter(status=Refund.Status.PENDING, created_at__lte=cutoff)
+            return queryset & stuck_refunds()
         return queryset
 
 
@@ -303,10 +295,9 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "created_at",
         "seller",
         "kind",
-        "requested_amount",
-        "applied_amount",
-        "balance_after",
-        "currency",
+        "requested",
+        "applied",
+        "balance",
         "order",
         "refund",
     )
@@ -315,13 +306,29 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("seller", "order", "refund")
     date_hierarchy = "created_at"
 
+    @admin.display(description="requested", ordering="requested_amount")
+    def requested(self, entry: LedgerEntry) -> str:
+        return money(entry.requested_amount, entry.currency, signed=True)
+
+    @admin.display(description="applied", ordering="applied_amount")
+    def applied(self, entry: LedgerEntry) -> str:
+        return money(entry.applied_amount, entry.currency, signed=True)
+
+    @admin.display(description="balance after", ordering="balance_after")
+    def balance(self, entry: LedgerEntry) -> str:
+        return money(entry.balance_after, entry.currency)
+
 
 @admin.register(SellerTransfer)
 class SellerTransferAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "seller", "amount", "currency", "status", "order")
+    list_display = ("created_at", "seller", "amount_display", "status", "order")
     list_filter = ("status", "currency")
     search_fields = ("seller__username", "provider_transfer_id")
     list_select_related = ("seller", "order")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, transfer: SellerTransfer) -> str:
+        return money(transfer.amount, transfer.currency)
 
 
 @admin.register(WebhookEvent)

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from payments.models import Refund, WebhookEvent
-from payments.services import stuck_refunds
+from payments.selectors import stuck_refunds
 
 CHART_DAYS = 14
 STATUS_COLOURS = {"pending": "#d98c00", "succeeded": "#2e7d32", "failed": "#c62828"}
@@ -99,9 +99,7 @@ def overview_view(request):
             {"status": s, "count": by_status.get(s, 0), "colour": STATUS_COLOURS[s]}
             for s in ("pending", "succeeded", "failed")
         ],
-        "refunded_week": [
-            {**row, "total_major": f"{row['total'] / 100:,.2f}"} for row in refunded_week
-        ],
+        "refunded_week": list(refunded_week),
         "stuck": stuck[:50],
         "stuck_count": stuck.count(),
         "outcomes": outcomes,

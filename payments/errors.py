@@ -27,10 +27,10 @@ class RefundWindowExpired(DomainError):
     default_detail = "The refund window of this order has expired."
 
 
-class RefundProviderError(DomainError):
+class ProviderRefused(DomainError):
     code = "psp_error"
     status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = "The payment provider refused the refund."
+    default_detail = "The payment provider refused the request."
 
 
 class InvalidSignature(DomainError):

@@ -6,6 +6,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+class EventOutcome(models.TextChoices):
+    """What applying a provider event did: the one spelling for refunds, payments and intake."""
+
+    PROCESSED = "processed", "Processed"
+    DUPLICATE = "duplicate", "Duplicate"
+    IGNORED = "ignored", "Ignored"
+    ERROR = "error", "Error"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that are history: no bulk update or delete, whatever the caller."""
+
+    def update(self, **kwargs):
+        raise PermissionError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self):
+        raise PermissionError(f"{self.model.__name__} rows are append-only.")
+
+
 class SellerBalance(models.Model):
     """A cache of the seller's ledger entries in one currency; ``check_ledger`` proves it."""
 
@@ -61,6 +80,8 @@ class LedgerEntry(models.Model):
     balance_after = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "ledger entries"
@@ -81,6 +102,9 @@ class LedgerEntry(models.Model):
         if not self._state.adding:
             raise PermissionError("Ledger entries are append-only.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Ledger entries are append-only.")
 
 
 class SellerTransfer(models.Model):
@@ -174,11 +198,7 @@ class Refund(models.Model):
 class WebhookEvent(models.Model):
     """Every signed notification received, with what we did with it."""
 
-    class Outcome(models.TextChoices):
-        PROCESSED = "processed", "Processed"
-        DUPLICATE = "duplicate", "Duplicate"
-        IGNORED = "ignored", "Ignored"
-        ERROR = "error", "Error"
+    Outcome = EventOutcome
 
     class Kind(models.TextChoices):
         PAYMENT = "payment", "Payment"

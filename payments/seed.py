@@ -1,4 +1,8 @@
-"""Demo refunds in each state, made through the real refund services.
+"""Demo paid orders and refunds in each state, made through the real services.
+
+Orders go through ``place_order`` and the configured provider: without HYPERSWITCH_BASE_URL
+the sandbox settles each payment by sending its signed webhook through the real inbound
+path, so the demo orders are completed by the same code as in production.
 
 - succeeded: opened and sent to the provider (the sandbox confirms it by webhook);
 - failed: opened, then the provider's refusal applied through ``apply_refund_status``;
@@ -6,15 +10,42 @@
 """
 
 from accounts.models import User
-from marketplace.models import Order
+from marketplace.models import Order, OrderItem, Product
+from marketplace.seed import demo_sellers
+from payments.checkout import place_order
 from payments.models import Refund
 from payments.services import apply_refund_status, open_refund, submit_refund
+
+BUYERS = ["demo_user", "demo_premium"]
 
 DEMO_REASONS = {
     "succeeded": "demo: bought the wrong pack",
     "failed": "demo: card expired",
     "pending": "demo: waiting for the bank",
 }
+
+
+def seed_orders(scale: int = 1) -> None:
+    products = list(
+        Product.objects.filter(seller__in=demo_sellers(), is_active=True).order_by("title")
+    )
+    for username in BUYERS:
+        buyer = User.objects.filter(username=username).first()
+        if buyer is None:
+            continue
+        for product in products[:4]:
+            already = OrderItem.objects.filter(
+                order__buyer=buyer,
+                product=product,
+                order__status__in=[
+                    Order.Status.PENDING,
+                    Order.Status.COMPLETED,
+                    Order.Status.REFUND_PENDING,
+                    Order.Status.REFUNDED,
+                ],
+            ).exists()
+            if not already:
+                place_order(buyer=buyer, product_ids=[product.pk])
 
 
 def seed_refunds(scale: int = 1) -> None:
@@ -38,10 +69,10 @@ def seed_refunds(scale: int = 1) -> None:
         elif outcome == "failed":
             apply_refund_status(
                 refund_id=refund.pk,
-                status="failed",
+                status=Refund.Status.FAILED,
                 error_message="The issuer declined the refund (demo).",
                 source="seed",
             )
 
 
-STEPS = [("refunds", seed_refunds)]
+STEPS = [("orders", seed_orders), ("refunds", seed_refunds)]

@@ -12,37 +12,29 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record
-from marketplace.models import License, Order
+from marketplace import selectors as order_rules
+from marketplace import services as orders
+from marketplace.models import Order
 from payments import errors
+from payments.checkout import shares_by_seller
 from payments.ledger import apply_entry, lock_balances
 from payments.metrics import refund_reconciliations, refund_transitions
-from payments.models import LedgerEntry, Refund, SellerTransfer
+from payments.models import EventOutcome, LedgerEntry, Refund, SellerTransfer
 from payments.providers import ProviderError, RefundResult, get_provider
+from payments.selectors import stuck_refunds
 from veza.tasks import enqueue_on_commit, inside_transaction
 
 logger = logging.getLogger(__name__)
 
-
-class Outcome:
-    PROCESSED = "processed"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
+NOTIFY_TASK = "payments.tasks.send_refund_notification"
 
 
 # --- phase 1: open ------------------------------------------------------------------------
-def can_act_on_order(*, user, order: Order) -> bool:
-    if user.is_admin or order.buyer_id == user.pk:
-        return True
-    return order.items.filter(seller_id=user.pk).exists()
-
-
 def open_refund(
     *,
     order_id,
@@ -58,10 +50,10 @@ def open_refund(
     any order. ``override_window_reason`` lets staff refund after the window; it is audited.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        order = orders.lock_order(order_id=order_id)
         if order is None:
             raise errors.OrderNotFound()
-        if not as_staff and not can_act_on_order(user=requested_by, order=order):
+        if not as_staff and not order_rules.can_act_on_order(user=requested_by, order=order):
             raise errors.RefundForbidden()
         # Double submit first, so the error says "already in progress", not "not refundable".
         if order.status == Order.Status.REFUND_PENDING:
@@ -72,7 +64,7 @@ def open_refund(
             )
         if not order.hyperswitch_payment_id:
             raise errors.OrderNotRefundable("This order has no payment to refund.")
-        window_expired = timezone.now() > order.effective_refund_deadline
+        window_expired = order_rules.refund_window_expired(order=order)
         if window_expired and not (as_staff and override_window_reason):
             raise errors.RefundWindowExpired()
         try:
@@ -86,18 +78,15 @@ def open_refund(
                 )
         except IntegrityError as exc:  # the partial unique index: one pending refund per order
             raise errors.RefundAlreadyRequested() from exc
-        order.status = Order.Status.REFUND_PENDING
-        order.save(update_fields=["status", "updated_at"])
-        details = {"amount": refund.amount, "currency": refund.currency, "reason": reason}
+        orders.mark_refund_pending(order=order)
+        details = {
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "reason": reason,
+            "via": "admin" if as_staff else "api",
+        }
         if window_expired:
             details["window_override_reason"] = override_window_reason
-            record(
-                action="refund.window_override",
-                actor=requested_by,
-                target=refund,
-                request=request,
-                details=details,
-            )
         record(
             action="refund.requested",
             actor=requested_by,
@@ -151,8 +140,7 @@ def submit_refund(*, refund: Refund) -> Submission:
             )
 
     _record_provider_id(refund=refund, provider_refund_id=result.refund_id)
-    if hasattr(provider, "on_recorded"):
-        provider.on_recorded(refund_id=result.refund_id)
+    provider.on_recorded(refund_id=result.refund_id)
     return Submission(
         refund=refund,
         accepted=True,
@@ -175,17 +163,23 @@ def _settle_uncertain_create(provider, refund: Refund, exc: ProviderError) -> Re
         if lookup.not_found:
             message = exc.message if not exc.outcome_unknown else lookup.message
             apply_refund_status(
-                refund_id=refund.pk, status="failed", error_message=message, source="provider"
+                refund_id=refund.pk,
+                status=Refund.Status.FAILED,
+                error_message=message,
+                source="provider",
             )
-            raise errors.RefundProviderError(
+            raise errors.ProviderRefused(
                 f"The payment provider refused the refund: {message}"
             ) from exc
         if exc.outcome_unknown or lookup.outcome_unknown:
             return None
         apply_refund_status(
-            refund_id=refund.pk, status="failed", error_message=exc.message, source="provider"
+            refund_id=refund.pk,
+            status=Refund.Status.FAILED,
+            error_message=exc.message,
+            source="provider",
         )
-        raise errors.RefundProviderError(
+        raise errors.ProviderRefused(
             f"The payment provider refused the refund: {exc.message}"
         ) from exc
 
@@ -199,26 +193,28 @@ def _record_provider_id(*, refund: Refund, provider_refund_id: str) -> None:
         refund.hyperswitch_refund_id = locked.hyperswitch_refund_id
 
 
-def request_refund(*, order_id, requested_by, reason: str, request=None) -> Submission:
-    """The API's use case: open, then submit."""
+def request_refund(
+    *,
+    order_id,
+    requested_by,
+    reason: str,
+    override_window_reason: str = "",
+    as_staff: bool = False,
+    request=None,
+) -> Submission:
+    """The use case of the API and of the admin's "refund" action alike: open, then submit."""
     refund = open_refund(
-        order_id=order_id, requested_by=requested_by, reason=reason, request=request
+        order_id=order_id,
+        requested_by=requested_by,
+        reason=reason,
+        override_window_reason=override_window_reason,
+        as_staff=as_staff,
+        request=request,
     )
     return submit_refund(refund=refund)
 
 
 # --- phase 3: the terminal state ----------------------------------------------------------
-# The provider's words for a terminal refund (its API says succeeded/failed; older payloads
-# and connectors also use these spellings). Anything else — pending, review — is not final.
-TERMINAL_STATUSES = {
-    "succeeded": Refund.Status.SUCCEEDED,
-    "success": Refund.Status.SUCCEEDED,
-    "failed": Refund.Status.FAILED,
-    "failure": Refund.Status.FAILED,
-    "transaction_failure": Refund.Status.FAILED,
-}
-
-
 def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Refund | None:
     candidates = Refund.objects.select_for_update()
     if provider_refund_id:
@@ -239,32 +235,30 @@ def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Re
 
 def apply_refund_status(
     *,
-    status: str,
+    status: Refund.Status,
     refund_id=None,
     provider_refund_id: str | None = None,
     error_message: str = "",
     source: str = "webhook",
-) -> tuple[str, Refund | None]:
+) -> tuple[EventOutcome, Refund | None]:
     """Apply a provider status to a refund: the webhook's, reconciliation's and refusals' path.
 
-    Returns ``(outcome, refund)``; outcome is processed | duplicate | ignored. Locks the refund,
-    then its order, then the sellers' balances by primary key, all in one transaction.
+    ``status`` is ours (the providers translate theirs). Locks the refund, then its order,
+    then the sellers' balances by primary key, all in one transaction; idempotent.
     """
-    status = (status or "").lower()
     with transaction.atomic():
         refund = _lock_refund(refund_id=refund_id, provider_refund_id=provider_refund_id)
         if refund is None:
-            return Outcome.IGNORED, None
+            return EventOutcome.IGNORED, None
         if refund.is_terminal:
-            return Outcome.DUPLICATE, refund  # a terminal row is never changed again
-        new_status = TERMINAL_STATUSES.get(status)
-        if new_status is None:
-            return Outcome.IGNORED, refund  # pending, processing, review: nothing to do
-        order = Order.objects.select_for_update().get(pk=refund.order_id)
+            return EventOutcome.DUPLICATE, refund  # a terminal row is never changed again
+        if status not in Refund.TERMINAL:
+            return EventOutcome.IGNORED, refund  # pending, processing, review: nothing to do
+        order = orders.lock_order(order_id=refund.order_id)
         now = timezone.now()
         if provider_refund_id and refund.hyperswitch_refund_id is None:
             refund.hyperswitch_refund_id = provider_refund_id
-        if new_status == Refund.Status.SUCCEEDED:
+        if status == Refund.Status.SUCCEEDED:
             _finalise_success(refund=refund, order=order, now=now)
         else:
             refund.status = Refund.Status.FAILED
@@ -273,9 +267,7 @@ def apply_refund_status(
                 :2000
             ]
             refund.save()
-            if order.status == Order.Status.REFUND_PENDING:
-                order.status = Order.Status.COMPLETED
-                order.save(update_fields=["status", "updated_at"])
+            orders.restore_order(order=order)
         record(
             action=f"refund.{refund.status}",
             target=refund,
@@ -283,7 +275,7 @@ def apply_refund_status(
         )
         _notify(refund, str(refund.status))
         transaction.on_commit(lambda: refund_transitions.labels(status=str(refund.status)).inc())
-    return Outcome.PROCESSED, refund
+    return EventOutcome.PROCESSED, refund
 
 
 def _finalise_success(*, refund: Refund, order: Order, now) -> None:
@@ -291,14 +283,11 @@ def _finalise_success(*, refund: Refund, order: Order, now) -> None:
     refund.succeeded_at = now
     refund.error_message = ""
     refund.save()
-    order.status = Order.Status.REFUNDED
-    order.save(update_fields=["status", "updated_at"])
-    License.objects.filter(order=order, revoked_at__isnull=True).update(revoked_at=now)
+    items = list(order.items.all())
+    orders.refund_items(order=order, items=items, now=now)
 
-    # Take back from each seller what this order credited it (clamped at zero).
-    credits: dict[str, int] = defaultdict(int)
-    for entry in LedgerEntry.objects.filter(order=order, kind=LedgerEntry.Kind.SALE_CREDIT):
-        credits[str(entry.seller_id)] += entry.applied_amount
+    # Take back from each seller its share of the refunded items (clamped at zero).
+    credits = shares_by_seller(items)
     if credits:
         balances = lock_balances(seller_ids=credits.keys(), currency=order.currency)
         for seller_id in sorted(credits):
@@ -315,17 +304,11 @@ def _finalise_success(*, refund: Refund, order: Order, now) -> None:
 
 
 def _notify(refund: Refund, event: str) -> None:
-    from payments.tasks import send_refund_notification
-
-    enqueue_on_commit(send_refund_notification, refund_id=str(refund.pk), event=event)
+    # By name: the task module imports this one.
+    enqueue_on_commit(NOTIFY_TASK, refund_id=str(refund.pk), event=event)
 
 
 # --- reconciliation -----------------------------------------------------------------------
-def stuck_refunds():
-    cutoff = timezone.now() - timedelta(seconds=settings.REFUND_RECONCILE_AFTER)
-    return Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=cutoff)
-
-
 def reconcile_refund(*, refund: Refund) -> str:
     """Ask the provider where a pending refund stands and apply a terminal answer.
 
@@ -340,7 +323,7 @@ def reconcile_refund(*, refund: Refund) -> str:
         if refund.hyperswitch_refund_id is None:
             try:
                 submission = submit_refund(refund=refund)
-            except errors.RefundProviderError:
+            except errors.ProviderRefused:
                 refund_reconciliations.labels(outcome="failed").inc()
                 return "failed"
             if not submission.accepted:
@@ -350,9 +333,9 @@ def reconcile_refund(*, refund: Refund) -> str:
         result = provider.get_refund(refund.hyperswitch_refund_id or str(refund.pk))
     except ProviderError as exc:
         if exc.not_found:
-            outcome, _ = apply_refund_status(
+            apply_refund_status(
                 refund_id=refund.pk,
-                status="failed",
+                status=Refund.Status.FAILED,
                 error_message="The payment provider has no record of this refund.",
                 source="reconciliation",
             )
@@ -370,8 +353,8 @@ def reconcile_refund(*, refund: Refund) -> str:
         error_message=result.error_message or "",
         source="reconciliation",
     )
-    refund_reconciliations.labels(outcome=result.status).inc()
-    return result.status
+    refund_reconciliations.labels(outcome=str(result.status)).inc()
+    return str(result.status)
 
 
 def reconcile_refunds(*, refunds=None) -> dict[str, int]:
@@ -386,12 +369,10 @@ def reconcile_refunds(*, refunds=None) -> dict[str, int]:
 
 
 __all__ = [
-    "Outcome",
     "apply_refund_status",
     "open_refund",
     "reconcile_refund",
     "reconcile_refunds",
     "request_refund",
-    "stuck_refunds",
     "submit_refund",
 ]

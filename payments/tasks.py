@@ -4,6 +4,12 @@ import json
 import logging
 
 from celery import shared_task
+from django.conf import settings
+
+from accounts.tasks import send_templated_email
+from payments import services, webhooks
+from payments.models import Refund
+from veza.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -11,9 +17,7 @@ logger = logging.getLogger(__name__)
 @shared_task
 def reconcile_refunds() -> dict:
     """Beat: settle refunds still pending after REFUND_RECONCILE_AFTER."""
-    from payments.services import reconcile_refunds as run
-
-    summary = run()
+    summary = services.reconcile_refunds()
     if summary:
         logger.info("refund reconciliation: %s", summary)
     return summary
@@ -28,11 +32,6 @@ def reconcile_refunds() -> dict:
 )
 def send_refund_notification(self, *, refund_id: str, event: str) -> None:
     """Email the buyer and the sellers that a refund was opened, succeeded or failed."""
-    from django.conf import settings
-
-    from accounts.tasks import send_templated_email
-    from payments.models import Refund
-
     refund = Refund.objects.select_related("order__buyer").filter(pk=refund_id).first()
     if refund is None:
         return
@@ -41,7 +40,7 @@ def send_refund_notification(self, *, refund_id: str, event: str) -> None:
     context = {
         "refund_id": str(refund.pk),
         "order_id": str(order.pk),
-        "amount": f"{refund.amount / 100:.2f}",
+        "amount": format_money(refund.amount, refund.currency),
         "currency": refund.currency,
         "event": event,
         "error_message": refund.error_message,
@@ -59,8 +58,6 @@ def send_refund_notification(self, *, refund_id: str, event: str) -> None:
 @shared_task
 def deliver_sandbox_webhook(*, envelope: dict) -> dict:
     """The sandbox provider's notification: signed, then through the real inbound path."""
-    from payments.webhooks import receive, sign
-
     raw = json.dumps(envelope).encode()
-    receipt = receive(raw_body=raw, signature=sign(raw), source="sandbox")
+    receipt = webhooks.receive(raw_body=raw, signature=webhooks.sign(raw), source="sandbox")
     return receipt.body

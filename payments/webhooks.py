@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.selectors import note_signature_failure
-from marketplace.services import apply_payment_status
 from payments import errors
+from payments.checkout import apply_payment_status
 from payments.metrics import webhook_events, webhook_signature_failures
-from payments.models import WebhookEvent
+from payments.models import EventOutcome, Refund, WebhookEvent
+from payments.providers import refund_status
 from payments.services import apply_refund_status
 
 logger = logging.getLogger(__name__)
@@ -56,15 +57,16 @@ class Notification:
         )
 
     @property
-    def refund_status(self) -> str:
+    def refund_status(self) -> Refund.Status:
+        """Ours, translated from ``status`` or, without one, from the event type."""
         if self.status:
-            return self.status.lower()
+            return refund_status(self.status)
         event = self.event_type.lower()
         if event.endswith("succeeded") or event.endswith("success"):
-            return "succeeded"
+            return Refund.Status.SUCCEEDED
         if event.endswith("failed") or event.endswith("failure"):
-            return "failed"
-        return ""
+            return Refund.Status.FAILED
+        return Refund.Status.PENDING
 
     @property
     def payment_succeeded(self) -> bool | None:
@@ -145,7 +147,7 @@ def receive(
         with transaction.atomic():
             event = _claim(note, kind, remote_addr, source)
             if event is None:
-                outcome, detail = WebhookEvent.Outcome.DUPLICATE, "event_id already processed"
+                outcome, detail = EventOutcome.DUPLICATE, "event_id already processed"
             else:
                 outcome, detail = _dispatch(note, kind, event)
                 event.outcome, event.detail = outcome, detail
@@ -169,7 +171,7 @@ def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent |
             return WebhookEvent.objects.create(
                 event_id=note.event_id or None,
                 **_fields(note, kind, remote_addr, source),
-                outcome=WebhookEvent.Outcome.PROCESSED,
+                outcome=EventOutcome.PROCESSED,
             )
     except IntegrityError:
         return None
@@ -186,20 +188,22 @@ def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, 
         event.refund = refund
         event.order_id = refund.order_id if refund else None
         detail = {
-            "processed": f"refund → {refund.status}" if refund else "",
-            "duplicate": "refund already terminal",
-            "ignored": "unknown refund" if refund is None else f"status {note.refund_status!r}",
+            EventOutcome.PROCESSED: f"refund → {refund.status}" if refund else "",
+            EventOutcome.DUPLICATE: "refund already terminal",
+            EventOutcome.IGNORED: "unknown refund"
+            if refund is None
+            else f"status {note.status or note.event_type!r}",
         }[outcome]
         return outcome, detail
     succeeded = note.payment_succeeded
     if succeeded is None:
-        return WebhookEvent.Outcome.IGNORED, f"payment status {note.status or note.event_type!r}"
+        return EventOutcome.IGNORED, f"payment status {note.status or note.event_type!r}"
     outcome, order = apply_payment_status(payment_id=note.payment_id, succeeded=succeeded)
     event.order = order
     detail = {
-        "processed": f"order → {order.status}" if order else "",
-        "duplicate": "order already settled",
-        "ignored": "unknown payment",
+        EventOutcome.PROCESSED: f"order → {order.status}" if order else "",
+        EventOutcome.DUPLICATE: "order already settled",
+        EventOutcome.IGNORED: "unknown payment",
     }[outcome]
     return outcome, detail
 
@@ -228,7 +232,7 @@ def _store(note: Notification, kind: str, outcome: str, detail: str, remote_addr
 def _store_unprocessable(raw_body: bytes, remote_addr, source, detail: str) -> None:
     WebhookEvent.objects.create(
         payload={"raw": raw_body[:4000].decode("utf-8", "replace")},
-        outcome=WebhookEvent.Outcome.ERROR,
+        outcome=EventOutcome.ERROR,
         detail=detail,
         remote_addr=remote_addr,
         source=source,

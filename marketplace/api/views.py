@@ -1,30 +1,29 @@
-from datetime import timedelta
+"""The marketplace's HTTP surface: products, orders (and their refund action), refunds,
+licences and signed downloads. An outer layer: it may compose marketplace and payments."""
 
-import django_filters
-from django.conf import settings
-from django.core import signing
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from marketplace import selectors, services
 from marketplace.api import serializers as s
+from marketplace.api.filters import ProductFilter
 from marketplace.errors import NotLicensed
 from marketplace.models import License, Order, Product
+from payments import checkout
+from payments import selectors as payment_reads
 from payments import services as refunds
-from payments.api.serializers import RefundOutput  # noqa: F401 (schema)
-from payments.models import Refund
+from payments.api.serializers import RefundOutput
 from veza.permissions import IsCreatorRole
-
-DOWNLOAD_SALT = "veza.marketplace.download"
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input or state: `{detail, code}`"),
@@ -39,49 +38,49 @@ def _errors(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
-class ProductFilter(django_filters.FilterSet):
-    product_type = django_filters.ChoiceFilter(choices=Product.Type.choices)
-    seller = django_filters.CharFilter(method="filter_seller", help_text="seller id or username")
-    q = django_filters.CharFilter(method="filter_q", help_text="search title and description")
-    currency = django_filters.CharFilter()
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
-
-    class Meta:
-        model = Product
-        fields = ["product_type", "seller", "q", "currency"]
-
-    def filter_seller(self, queryset, name, value):
-        try:
-            import uuid
-
-            return queryset.filter(seller_id=uuid.UUID(value))
-        except ValueError:
-            return queryset.filter(seller__username__iexact=value)
-
-    def filter_q(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
-
-
 @extend_schema(tags=["marketplace"])
-class ProductListView(generics.ListCreateAPIView):
+@extend_schema_view(
+    list=extend_schema(responses={200: s.ProductOutput(many=True)}),
+    retrieve=extend_schema(responses={200: s.ProductOutput, **_errors(404)}),
+    create=extend_schema(
+        request=s.ProductInput, responses={201: s.ProductOutput, **_errors(400, 401, 403)}
+    ),
+    partial_update=extend_schema(
+        request=s.ProductInput(partial=True),
+        responses={200: s.ProductOutput, **_errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(responses={204: None, **_errors(401, 403, 404)}),
+)
+class ProductViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = s.ProductOutput
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "price", "title"]
     ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
-        if self.request.method == "POST":
+        if self.action == "create":
             return [IsAuthenticated(), IsCreatorRole()]
         return []
 
     def get_queryset(self):
-        return selectors.active_products()
+        if self.action == "list":
+            return selectors.active_products()
+        return selectors.visible_products(self.request.user)
 
-    @extend_schema(
-        request=s.ProductInput, responses={201: s.ProductOutput, **_errors(400, 401, 403)}
-    )
-    def post(self, request):
+    def _check_seller(self, product: Product) -> None:
+        user = self.request.user
+        if not user.is_authenticated:
+            raise NotAuthenticated()
+        if product.seller_id != user.pk and not user.is_admin:
+            raise PermissionDenied("Only the seller or an admin may change this product.")
+
+    def create(self, request):
         data = s.ProductInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         product = services.create_product(
@@ -89,32 +88,9 @@ class ProductListView(generics.ListCreateAPIView):
         )
         return Response(s.ProductOutput(product).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["marketplace"])
-class ProductDetailView(APIView):
-    def get_object(self, pk) -> Product:
-        return get_object_or_404(selectors.visible_products(self.request.user), pk=pk)
-
-    def _check_owner(self, product):
-        user = self.request.user
-        if not user.is_authenticated:
-            from rest_framework.exceptions import NotAuthenticated
-
-            raise NotAuthenticated()
-        if product.seller_id != user.pk and not user.is_admin:
-            raise PermissionDenied("Only the seller or an admin may change this product.")
-
-    @extend_schema(responses={200: s.ProductOutput, **_errors(404)})
-    def get(self, request, pk):
-        return Response(s.ProductOutput(self.get_object(pk)).data)
-
-    @extend_schema(
-        request=s.ProductInput(partial=True),
-        responses={200: s.ProductOutput, **_errors(400, 401, 403, 404)},
-    )
-    def patch(self, request, pk):
-        product = self.get_object(pk)
-        self._check_owner(product)
+    def partial_update(self, request, pk=None):
+        product = self.get_object()
+        self._check_seller(product)
         data = s.ProductInput(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
         product = services.update_product(
@@ -122,60 +98,56 @@ class ProductDetailView(APIView):
         )
         return Response(s.ProductOutput(product).data)
 
-    @extend_schema(responses={204: None, **_errors(401, 403, 404)})
-    def delete(self, request, pk):
-        product = self.get_object(pk)
-        self._check_owner(product)
+    def destroy(self, request, pk=None):
+        product = self.get_object()
+        self._check_seller(product)
         services.deactivate_product(product=product, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["marketplace"])
-class OrderListView(generics.ListAPIView):
+@extend_schema_view(
+    list=extend_schema(responses={200: s.OrderOutput(many=True), **_errors(401)}),
+    retrieve=extend_schema(responses={200: s.OrderOutput, **_errors(401, 404)}),
+    create=extend_schema(
+        request=s.OrderInput, responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)}
+    ),
+)
+class OrderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     permission_classes = [IsAuthenticated]
     serializer_class = s.OrderOutput
     filterset_fields = ["status"]
     ordering_fields = ["created_at", "total_amount"]
     ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        return selectors.orders_for(self.request.user)
+        return selectors.orders_for(self.request.user).prefetch_related(
+            Prefetch("refunds", queryset=payment_reads.refunds_of_orders())
+        )
 
-    @extend_schema(
-        request=s.OrderInput, responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)}
-    )
-    def post(self, request):
+    def create(self, request):
         data = s.OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        order, payment = services.place_order(
+        order, payment = checkout.place_order(
             buyer=request.user,
             product_ids=[item["product_id"] for item in data.validated_data["items"]],
             request=request,
         )
-        order = selectors.orders_for(request.user).get(pk=order.pk)
+        order = self.get_queryset().get(pk=order.pk)
         return Response(
             {"order": s.OrderOutput(order).data, "payment": payment},
             status=status.HTTP_201_CREATED,
         )
 
-
-@extend_schema(tags=["marketplace"])
-class OrderDetailView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={200: s.OrderOutput, **_errors(401, 404)})
-    def get(self, request, pk):
-        order = get_object_or_404(selectors.orders_for(request.user), pk=pk)
-        return Response(s.OrderOutput(order).data)
-
-
-@extend_schema(tags=["refunds"])
-class OrderRefundView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
+        tags=["refunds"],
         request=s.RefundInput,
         responses={
             200: s.RefundRequestedOutput,
@@ -192,7 +164,8 @@ class OrderRefundView(APIView):
             "`order_not_refundable`, `refund_window_expired` (400), `psp_error` (502)."
         ),
     )
-    def post(self, request, pk):
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def refund(self, request, pk=None):
         data = s.RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         submission = refunds.request_refund(
@@ -211,19 +184,21 @@ class OrderRefundView(APIView):
 
 
 @extend_schema(tags=["refunds"])
-class RefundDetailView(APIView):
+class RefundViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
+    serializer_class = RefundOutput
+    lookup_value_converter = "uuid"
 
     @extend_schema(responses={200: RefundOutput, **_errors(401, 404)})
-    def get(self, request, pk):
-        refund = get_object_or_404(Refund.objects.select_related("order"), pk=pk)
-        if not refunds.can_act_on_order(user=request.user, order=refund.order):
+    def retrieve(self, request, pk=None):
+        refund = payment_reads.refund_visible_to(user=request.user, pk=pk)
+        if refund is None:
             raise NotFound()
         return Response(RefundOutput(refund).data)
 
 
 @extend_schema(tags=["marketplace"])
-class LicenseListView(generics.ListAPIView):
+class LicenseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = s.LicenseOutput
     ordering = ["-granted_at"]
@@ -243,15 +218,9 @@ class DownloadLinkView(APIView):
         product = get_object_or_404(Product, pk=product_id)
         if selectors.active_license(user=request.user, product=product) is None:
             raise NotLicensed()
-        ttl = settings.SIGNED_DOWNLOAD_TTL_SECONDS
-        token = signing.dumps({"p": str(product.pk), "u": str(request.user.pk)}, salt=DOWNLOAD_SALT)
+        token, expires_at = services.sign_download(product=product, user=request.user)
         path = reverse("marketplace-file", kwargs={"token": token})
-        return Response(
-            {
-                "url": request.build_absolute_uri(path),
-                "expires_at": timezone.now() + timedelta(seconds=ttl),
-            }
-        )
+        return Response({"url": request.build_absolute_uri(path), "expires_at": expires_at})
 
 
 @extend_schema(tags=["marketplace"])
@@ -267,18 +236,9 @@ class SignedFileView(APIView):
         }
     )
     def get(self, request, token):
-        try:
-            data = signing.loads(
-                token, salt=DOWNLOAD_SALT, max_age=settings.SIGNED_DOWNLOAD_TTL_SECONDS
-            )
-        except signing.SignatureExpired as exc:
-            raise PermissionDenied("This download link has expired.") from exc
-        except signing.BadSignature as exc:
-            raise PermissionDenied("This download link is invalid.") from exc
-        product = get_object_or_404(Product.objects.select_related("track"), pk=data.get("p"))
-        from accounts.models import User
-
-        user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+        claims = services.read_download_token(token)
+        product = get_object_or_404(Product.objects.select_related("track"), pk=claims.get("p"))
+        user = User.objects.filter(pk=claims.get("u"), is_active=True).first()
         if user is None or selectors.active_license(user=user, product=product) is None:
             raise NotLicensed()
         stored = product.file or (product.track.file if product.track_id else None)

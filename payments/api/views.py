@@ -5,9 +5,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import client_ip
-from payments import webhooks
+from payments import selectors, webhooks
 from payments.api import serializers as s
-from payments.models import SellerBalance, SellerTransfer
+from payments.models import SellerTransfer
 
 
 @extend_schema(tags=["webhooks"])
@@ -55,7 +55,7 @@ class SellerBalanceView(APIView):
     )
     def get(self, request):
         currency = (request.query_params.get("currency") or "EUR").upper()[:3]
-        balances = list(SellerBalance.objects.filter(seller=request.user).order_by("currency"))
+        balances = selectors.seller_balances(seller=request.user)
         current = next((b for b in balances if b.currency == currency), None)
         return Response(
             {
@@ -76,4 +76,4 @@ class SellerTransferListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SellerTransfer.objects.none()
-        return SellerTransfer.objects.filter(seller=self.request.user)
+        return selectors.transfers_of(seller=self.request.user)

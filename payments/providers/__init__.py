@@ -2,13 +2,19 @@
 
 from django.conf import settings
 
-from payments.providers.base import PaymentProvider, PaymentResult, ProviderError, RefundResult
+from payments.providers.base import (
+    PaymentProvider,
+    PaymentResult,
+    ProviderError,
+    RefundResult,
+    refund_status,
+)
+from payments.providers.hyperswitch import HyperswitchProvider
+from payments.providers.sandbox import SandboxProvider
 
 
 def get_provider() -> PaymentProvider:
     if settings.HYPERSWITCH_BASE_URL:
-        from payments.providers.hyperswitch import HyperswitchProvider
-
         return HyperswitchProvider(
             base_url=settings.HYPERSWITCH_BASE_URL,
             api_key=settings.HYPERSWITCH_API_KEY,
@@ -16,9 +22,14 @@ def get_provider() -> PaymentProvider:
         )
     if settings.APP_ENV == "production":  # settings validation refuses this too
         raise ProviderError("The sandbox payment provider is refused in production.")
-    from payments.providers.sandbox import SandboxProvider
-
     return SandboxProvider()
 
 
-__all__ = ["PaymentProvider", "PaymentResult", "ProviderError", "RefundResult", "get_provider"]
+__all__ = [
+    "PaymentProvider",
+    "PaymentResult",
+    "ProviderError",
+    "RefundResult",
+    "get_provider",
+    "refund_status",
+]

@@ -1,7 +1,27 @@
-"""The payment provider interface: three calls, one error type."""
+"""The payment provider interface: its calls, one error type, and its vocabulary.
+
+The provider has many spellings for a terminal status; they are translated here, once, so
+that services only ever see our own ``Refund.Status`` values.
+"""
 
 from dataclasses import dataclass
-from typing import Protocol
+
+from payments.models import Refund
+
+# The provider's words for a terminal refund (its API says succeeded/failed; older payloads
+# and connectors also use these spellings). Anything else — pending, review — is not final.
+_REFUND_STATUSES = {
+    "succeeded": Refund.Status.SUCCEEDED,
+    "success": Refund.Status.SUCCEEDED,
+    "failed": Refund.Status.FAILED,
+    "failure": Refund.Status.FAILED,
+    "transaction_failure": Refund.Status.FAILED,
+}
+
+
+def refund_status(provider_status: str | None) -> Refund.Status:
+    """Our status for the provider's word: SUCCEEDED, FAILED, or PENDING (not final yet)."""
+    return _REFUND_STATUSES.get((provider_status or "").strip().lower(), Refund.Status.PENDING)
 
 
 class ProviderError(Exception):
@@ -38,23 +58,33 @@ class PaymentResult:
 class RefundResult:
     refund_id: str
     payment_id: str
-    status: str  # pending | succeeded | failed | review
+    status: Refund.Status  # translated: SUCCEEDED, FAILED, or PENDING (pending, review...)
     amount: int | None = None
     currency: str | None = None
     error_message: str | None = None
 
     @property
     def is_terminal(self) -> bool:
-        from payments.services import TERMINAL_STATUSES
-
-        return self.status in TERMINAL_STATUSES
+        return self.status != Refund.Status.PENDING
 
 
-class PaymentProvider(Protocol):
-    def create_payment(self, *, amount: int, currency: str, order_id: str) -> PaymentResult: ...
+class PaymentProvider:
+    """What Veza asks of a payment provider. Subclasses implement the calls."""
+
+    def create_payment(self, *, amount: int, currency: str, order_id: str) -> PaymentResult:
+        raise NotImplementedError
 
     def create_refund(
         self, *, payment_id: str, refund_id: str, amount: int, reason: str, order_id: str
-    ) -> RefundResult: ...
+    ) -> RefundResult:
+        raise NotImplementedError
 
-    def get_refund(self, refund_id: str) -> RefundResult: ...
+    def get_refund(self, refund_id: str) -> RefundResult:
+        raise NotImplementedError
+
+    def on_recorded(self, *, payment_id: str | None = None, refund_id: str | None = None) -> None:
+        """Called once Veza has stored the provider's id of a payment or refund.
+
+        A real provider notifies by webhook on its own: nothing to do. The sandbox settles
+        what it was asked here, by sending its signed webhook from a task.
+        """

@@ -5,7 +5,13 @@ import threading
 
 import httpx
 
-from payments.providers.base import PaymentResult, ProviderError, RefundResult
+from payments.providers.base import (
+    PaymentProvider,
+    PaymentResult,
+    ProviderError,
+    RefundResult,
+    refund_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ def _error_message(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
-class HyperswitchProvider:
+class HyperswitchProvider(PaymentProvider):
     def __init__(self, *, base_url: str, api_key: str, timeout: float):
         self.http = _client(base_url, api_key, timeout)
 
@@ -141,7 +147,7 @@ def _refund_result(body: dict) -> RefundResult:
     return RefundResult(
         refund_id=refund_id,
         payment_id=str(body.get("payment_id") or ""),
-        status=status.lower(),
+        status=refund_status(status),
         amount=amount if isinstance(amount, int) else None,
         currency=body.get("currency"),
         error_message=body.get("error_message"),

@@ -9,7 +9,16 @@ import uuid
 
 from django.core.cache import cache
 
-from payments.providers.base import PaymentResult, ProviderError, RefundResult
+from payments.providers.base import (
+    PaymentProvider,
+    PaymentResult,
+    ProviderError,
+    RefundResult,
+    refund_status,
+)
+from veza.tasks import enqueue_on_commit
+
+DELIVER_TASK = "payments.tasks.deliver_sandbox_webhook"
 
 _TTL = 7 * 24 * 3600
 
@@ -18,7 +27,7 @@ def _key(kind: str, ident: str) -> str:
     return f"sandbox-psp:{kind}:{ident}"
 
 
-class SandboxProvider:
+class SandboxProvider(PaymentProvider):
     def create_payment(self, *, amount: int, currency: str, order_id: str) -> PaymentResult:
         payment_id = f"pay_sbx_{uuid.uuid4().hex}"
         cache.set(
@@ -45,7 +54,10 @@ class SandboxProvider:
         }
         cache.set(_key("refund", refund_id), result, _TTL)
         return RefundResult(
-            refund_id=refund_id, payment_id=payment_id, status="pending", amount=amount
+            refund_id=refund_id,
+            payment_id=payment_id,
+            status=refund_status("pending"),
+            amount=amount,
         )
 
     def get_refund(self, refund_id: str) -> RefundResult:
@@ -55,14 +67,11 @@ class SandboxProvider:
         return RefundResult(
             refund_id=data["refund_id"],
             payment_id=data["payment_id"],
-            status=data["status"],
+            status=refund_status(data["status"]),
             amount=data["amount"],
         )
 
     def on_recorded(self, *, payment_id: str | None = None, refund_id: str | None = None) -> None:
-        from payments.tasks import deliver_sandbox_webhook
-        from veza.tasks import enqueue_on_commit
-
         if payment_id:
             event = {
                 "event_type": "payment_succeeded",
@@ -89,4 +98,5 @@ class SandboxProvider:
                 "object": event,
             },
         }
-        enqueue_on_commit(deliver_sandbox_webhook, envelope=envelope)
+        # By name: the task module imports the inbound path, which imports the providers.
+        enqueue_on_commit(DELIVER_TASK, envelope=envelope)

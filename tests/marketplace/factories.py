@@ -47,7 +47,7 @@ class OrderFactory(DjangoModelFactory):
 
 def completed_order(**kwargs) -> Order:
     """An order paid through the real payment-success path (licences, credits, transfers)."""
-    from marketplace.services import apply_payment_status
+    from payments.checkout import apply_payment_status
 
     order = OrderFactory(**kwargs)
     outcome, _ = apply_payment_status(payment_id=order.hyperswitch_payment_id, succeeded=True)

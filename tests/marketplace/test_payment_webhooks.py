@@ -120,12 +120,17 @@ def test_signature_tampering_is_401_and_stores_nothing(api_client, tamper):
 
 
 def test_webhook_signature_failures_are_counted_in_metrics(api_client, post_webhook):
+    def failures() -> float:
+        text = api_client.get("/metrics").content.decode()
+        line = next(
+            li for li in text.splitlines() if li.startswith("veza_webhook_signature_failures_total")
+        )
+        return float(line.split()[-1])
+
+    before = failures()
     post_webhook({"event_type": "payment_succeeded"}, signature="bad")
-    text = api_client.get("/metrics").content.decode()
-    line = next(
-        li for li in text.splitlines() if li.startswith("veza_webhook_signature_failures_total")
-    )
-    assert float(line.split()[-1]) >= 1
+    post_webhook({"event_type": "payment_succeeded"}, signature="")
+    assert failures() == before + 2
 
 
 def test_metrics_report_orders_refunds_and_webhooks_by_state(api_client, post_webhook):

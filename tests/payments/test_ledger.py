@@ -48,3 +48,11 @@ def test_ledger_entries_are_append_only():
     entry.applied_amount = 1_000_000
     with pytest.raises(PermissionError):
         entry.save()
+    with pytest.raises(PermissionError):
+        LedgerEntry.objects.filter(pk=entry.pk).update(applied_amount=1_000_000)
+    with pytest.raises(PermissionError):
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    entry.refresh_from_db()
+    assert entry.applied_amount == 10

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from payments.services import reconcile_refunds, stuck_refunds
+from payments.selectors import stuck_refunds
+from payments.services import reconcile_refunds
 
 
 class Command(BaseCommand):

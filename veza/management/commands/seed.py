@@ -1,26 +1,23 @@
 """``python manage.py seed``: a demo world built through the real services, idempotent."""
 
-import importlib
-
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from accounts import seed as accounts_seed
+from marketplace import seed as marketplace_seed
+from payments import seed as payments_seed
+from playlists import seed as playlists_seed
+from tracks import seed as tracks_seed
+
 # Each app that seeds demo data has a ``seed.py`` with ``STEPS``: a list of
-# ``(label, callable(scale: int) -> None)``, run in this app order. Every step is idempotent.
-SEEDING_APPS = ["accounts", "tracks", "playlists", "marketplace", "payments"]
+# ``(label, callable(scale: int) -> None)``, run in this order (users, then what they make,
+# then what they buy). Every step is idempotent. This command lives in ``veza`` because it is
+# the only place allowed to know every app.
+SEEDING_MODULES = [accounts_seed, tracks_seed, playlists_seed, marketplace_seed, payments_seed]
 
 
 def collect_steps() -> list[tuple[str, object]]:
-    steps = []
-    for app in SEEDING_APPS:
-        try:
-            module = importlib.import_module(f"{app}.seed")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.seed":
-                raise
-            continue
-        steps.extend(getattr(module, "STEPS", []))
-    return steps
+    return [step for module in SEEDING_MODULES for step in module.STEPS]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,89 @@
+"""Paying for an order: the provider payment, and the sale's money when it succeeds.
+
+Marketplace owns the order and its licences; this module owns what the provider says and
+every movement of money, and drives the order through marketplace's transitions.
+"""
+
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace import services as orders
+from marketplace.models import Order
+from payments.errors import ProviderRefused
+from payments.ledger import apply_entry, lock_balances
+from payments.metrics import orders_placed
+from payments.models import EventOutcome, LedgerEntry, SellerTransfer
+from payments.providers import ProviderError, get_provider
+
+logger = logging.getLogger(__name__)
+
+
+def seller_share(price: int) -> int:
+    """What the seller earns on ``price``: the platform fee is rounded down."""
+    return price - (price * settings.PLATFORM_FEE_PERCENT) // 100
+
+
+def shares_by_seller(items) -> dict[str, int]:
+    shares: dict[str, int] = defaultdict(int)
+    for item in items:
+        shares[str(item.seller_id)] += seller_share(item.price)
+    return dict(shares)
+
+
+def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]:
+    """Create the order, then ask the provider for a payment of its total (outside the txn)."""
+    order = orders.create_order(buyer=buyer, product_ids=product_ids, request=request)
+
+    # The provider call is never inside a transaction: a slow provider must not hold locks.
+    provider = get_provider()
+    try:
+        payment = provider.create_payment(
+            amount=order.total_amount, currency=order.currency, order_id=str(order.pk)
+        )
+    except ProviderError as exc:
+        orders.abandon_order(order=order)
+        orders_placed.labels(outcome="psp_error").inc()
+        logger.warning("payment creation failed for order %s: %s", order.pk, exc.message)
+        raise ProviderRefused(f"The payment provider refused: {exc.message}") from exc
+
+    orders.attach_payment(order=order, payment_id=payment.payment_id)
+    orders_placed.labels(outcome="created").inc()
+    provider.on_recorded(payment_id=payment.payment_id)
+    return order, {"payment_id": payment.payment_id, "client_secret": payment.client_secret}
+
+
+def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutcome, Order | None]:
+    """The payment webhook's effect, idempotent under the order's row lock."""
+    with transaction.atomic():
+        order = orders.lock_order(payment_id=payment_id)
+        if order is None:
+            return EventOutcome.IGNORED, None
+        if order.status != Order.Status.PENDING:
+            return EventOutcome.DUPLICATE, order  # a replay, or late after a terminal state
+        if not succeeded:
+            orders.fail_payment(order=order)
+            return EventOutcome.PROCESSED, order
+        items = orders.complete_order(order=order, now=timezone.now())
+        credit_sale(order=order, items=items)
+        return EventOutcome.PROCESSED, order
+
+
+def credit_sale(*, order: Order, items) -> None:
+    """Each seller's share of the sale, and one transfer per seller of the order."""
+    shares = shares_by_seller(items)
+    balances = lock_balances(seller_ids=shares.keys(), currency=order.currency)
+    for seller_id in sorted(shares):
+        apply_entry(
+            balance=balances[seller_id],
+            kind=LedgerEntry.Kind.SALE_CREDIT,
+            amount=shares[seller_id],
+            order=order,
+        )
+    SellerTransfer.objects.bulk_create(
+        SellerTransfer(seller_id=seller_id, order=order, amount=amount, currency=order.currency)
+        for seller_id, amount in sorted(shares.items())
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class VezaConfig(AppConfig):
+    """The project package as an app: the shared toolkit's template tags and the commands
+    that orchestrate every app (``seed``)."""
+
+    name = "veza"
+    verbose_name = "Veza"
