@@ -1,24 +1,9 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from playlists.api import views
 
-urlpatterns = [
-    path("playlists", views.PlaylistListCreateView.as_view(), name="playlist-list"),
-    path("playlists/<uuid:pk>", views.PlaylistDetailView.as_view(), name="playlist-detail"),
-    path("playlists/<uuid:pk>/tracks", views.PlaylistTracksView.as_view(), name="playlist-tracks"),
-    path(
-        "playlists/<uuid:pk>/tracks/<uuid:track_id>",
-        views.PlaylistTrackView.as_view(),
-        name="playlist-track",
-    ),
-    path(
-        "playlists/<uuid:pk>/collaborators",
-        views.PlaylistCollaboratorsView.as_view(),
-        name="playlist-collaborators",
-    ),
-    path(
-        "playlists/<uuid:pk>/collaborators/<uuid:user_id>",
-        views.PlaylistCollaboratorView.as_view(),
-        name="playlist-collaborator",
-    ),
-]
+# Path converters rather than regexes, as for tracks: routes read `playlists/<uuid:pk>`.
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("playlists", views.PlaylistViewSet, basename="playlist")
+
+urlpatterns = router.urls

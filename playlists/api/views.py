@@ -1,9 +1,9 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from playlists import selectors, services
 from playlists.api import serializers as s
@@ -32,7 +32,12 @@ def _detail(pk, user) -> dict:
 
 
 @extend_schema(tags=["playlists"])
-class PlaylistListCreateView(generics.GenericAPIView):
+class PlaylistViewSet(viewsets.GenericViewSet):
+    # No docstring: drf-spectacular would copy it into every operation's description.
+    # A private playlist is 404 to anyone but its owner, collaborators and admins; the
+    # owner alone edits metadata and collaborators, `edit` collaborators the track list.
+
+    lookup_value_converter = "uuid"
     permission_classes = [ReadOrAuthenticated]
     serializer_class = s.PlaylistOutput
     filter_backends = [DjangoFilterBackend]
@@ -42,27 +47,36 @@ class PlaylistListCreateView(generics.GenericAPIView):
         return selectors.playlist_list(user=self.request.user)
 
     @extend_schema(responses={200: s.PlaylistOutput(many=True)})
-    def get(self, request):
+    def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.PlaylistOutput(page, many=True).data)
 
     @extend_schema(
         request=s.PlaylistInput, responses={201: s.PlaylistDetailOutput, **_errors(400, 401)}
     )
-    def post(self, request):
+    def create(self, request):
         data = s.PlaylistInput(data=request.data)
         data.is_valid(raise_exception=True)
         playlist = services.create_playlist(owner=request.user, **data.validated_data)
         return Response(_detail(playlist.pk, request.user), status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["playlists"])
-class PlaylistDetailView(APIView):
-    permission_classes = [ReadOrAuthenticated]
-
     @extend_schema(responses={200: s.PlaylistDetailOutput, **_errors(404)})
-    def get(self, request, pk):
+    def retrieve(self, request, pk):
         return Response(_detail(pk, request.user))
+
+    @extend_schema(
+        request=s.PlaylistInput,
+        responses={200: s.PlaylistDetailOutput, **_errors(400, 401, 403, 404)},
+    )
+    def update(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=s.PlaylistInput,
+        responses={200: s.PlaylistDetailOutput, **_errors(400, 401, 403, 404)},
+    )
+    def partial_update(self, request, pk):
+        return self._update(request, pk, partial=True)
 
     def _update(self, request, pk, *, partial: bool) -> Response:
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
@@ -72,31 +86,12 @@ class PlaylistDetailView(APIView):
         services.update_playlist(playlist=playlist, data=data.validated_data)
         return Response(_detail(pk, request.user))
 
-    @extend_schema(
-        request=s.PlaylistInput,
-        responses={200: s.PlaylistDetailOutput, **_errors(400, 401, 403, 404)},
-    )
-    def put(self, request, pk):
-        return self._update(request, pk, partial=False)
-
-    @extend_schema(
-        request=s.PlaylistInput,
-        responses={200: s.PlaylistDetailOutput, **_errors(400, 401, 403, 404)},
-    )
-    def patch(self, request, pk):
-        return self._update(request, pk, partial=True)
-
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
-    def delete(self, request, pk):
+    def destroy(self, request, pk):
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
         selectors.check_can_manage(playlist=playlist, user=request.user)
         services.delete_playlist(playlist=playlist)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(tags=["playlists"])
-class PlaylistTracksView(APIView):
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         request=s.AddTrackInput,
@@ -104,7 +99,14 @@ class PlaylistTracksView(APIView):
         description="Insert a track at `position` (0-based) or append. A private track of "
         "someone else is answered 404, as if it did not exist.",
     )
-    def post(self, request, pk):
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="tracks",
+        url_name="tracks",
+        permission_classes=[IsAuthenticated],
+    )
+    def add_track(self, request, pk):
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
         selectors.check_can_edit_tracks(playlist=playlist, user=request.user)
         data = s.AddTrackInput(data=request.data)
@@ -120,22 +122,19 @@ class PlaylistTracksView(APIView):
         )
         return Response(_detail(pk, request.user), status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["playlists"])
-class PlaylistTrackView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
-    def delete(self, request, pk, track_id):
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path="tracks/<uuid:track_id>",
+        url_name="track",
+        permission_classes=[IsAuthenticated],
+    )
+    def remove_track(self, request, pk, track_id):
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
         selectors.check_can_edit_tracks(playlist=playlist, user=request.user)
         services.remove_track(playlist=playlist, track_id=track_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(tags=["playlists"])
-class PlaylistCollaboratorsView(APIView):
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         request=s.CollaboratorInput,
@@ -146,7 +145,14 @@ class PlaylistCollaboratorsView(APIView):
         },
         description="Add a collaborator (201) or change its permission (200). Owner only.",
     )
-    def post(self, request, pk):
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="collaborators",
+        url_name="collaborators",
+        permission_classes=[IsAuthenticated],
+    )
+    def set_collaborator(self, request, pk):
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
         selectors.check_can_manage(playlist=playlist, user=request.user)
         data = s.CollaboratorInput(data=request.data)
@@ -161,13 +167,15 @@ class PlaylistCollaboratorsView(APIView):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-
-@extend_schema(tags=["playlists"])
-class PlaylistCollaboratorView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
-    def delete(self, request, pk, user_id):
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path="collaborators/<uuid:user_id>",
+        url_name="collaborator",
+        permission_classes=[IsAuthenticated],
+    )
+    def remove_collaborator(self, request, pk, user_id):
         playlist = selectors.get_visible_playlist(pk=pk, user=request.user, with_tracks=False)
         selectors.check_can_manage(playlist=playlist, user=request.user)
         services.remove_collaborator(playlist=playlist, user_id=user_id)

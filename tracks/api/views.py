@@ -7,7 +7,8 @@ from django.utils.text import slugify
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -50,9 +51,12 @@ class IsCreatorForUpload(BasePermission):
 
 
 @extend_schema(tags=["tracks"])
-class TrackListCreateView(generics.GenericAPIView):
-    permission_classes = [IsCreatorForUpload]
-    parser_classes = [MultiPartParser, FormParser]
+class TrackViewSet(viewsets.GenericViewSet):
+    # A track and what hangs off it. No docstring: drf-spectacular would copy it into every
+    # operation's description. Visibility and ownership are the selectors' business (404
+    # for a private track of someone else, 403 for a write by someone who can only see it).
+
+    lookup_value_converter = "uuid"
     serializer_class = s.TrackOutput
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = TrackFilter
@@ -62,8 +66,21 @@ class TrackListCreateView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.track_list(user=self.request.user)
 
+    def get_permissions(self):
+        # The list shares the upload's permission (open on GET), as before the viewset.
+        if self.action in ("list", "create"):
+            return [IsCreatorForUpload()]
+        return super().get_permissions()
+
+    def get_parsers(self):
+        # DRF asks for the parsers before it sets ``self.action``, hence the route's own map.
+        action_map = getattr(self, "action_map", None) or {}
+        if self.request is not None and action_map.get(self.request.method.lower()) == "create":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
     @extend_schema(responses={200: s.TrackOutput(many=True)})
-    def get(self, request):
+    def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.TrackOutput(page, many=True).data)
 
@@ -72,7 +89,7 @@ class TrackListCreateView(generics.GenericAPIView):
         responses={201: s.TrackOutput, **_errors(400, 401, 403, 415, 503)},
         description="Upload an audio file. Creator roles only. The track starts `processing`.",
     )
-    def post(self, request):
+    def create(self, request):
         services.check_declared_upload_size(request.META.get("CONTENT_LENGTH"))
         # Take the slot before the body is parsed: receiving and scanning are the costly part.
         with upload_slot():
@@ -83,12 +100,21 @@ class TrackListCreateView(generics.GenericAPIView):
         track = selectors.get_visible_track(pk=track.pk, user=request.user)
         return Response(s.TrackOutput(track).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["tracks"])
-class TrackDetailView(APIView):
     @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
-    def get(self, request, pk):
+    def retrieve(self, request, pk):
         return Response(s.TrackOutput(selectors.get_visible_track(pk=pk, user=request.user)).data)
+
+    @extend_schema(
+        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
+    )
+    def update(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
+    )
+    def partial_update(self, request, pk):
+        return self._update(request, pk, partial=True)
 
     def _update(self, request, pk, *, partial: bool) -> Response:
         track = selectors.get_manageable_track(pk=pk, user=request.user)
@@ -97,70 +123,48 @@ class TrackDetailView(APIView):
         services.update_track(track=track, changed_by=request.user, data=data.validated_data)
         return Response(s.TrackOutput(selectors.get_visible_track(pk=pk, user=request.user)).data)
 
-    @extend_schema(
-        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
-    )
-    def put(self, request, pk):
-        return self._update(request, pk, partial=False)
-
-    @extend_schema(
-        request=s.TrackUpdateInput, responses={200: s.TrackOutput, **_errors(400, 403, 404)}
-    )
-    def patch(self, request, pk):
-        return self._update(request, pk, partial=True)
-
     @extend_schema(responses={204: None, **_errors(403, 404)})
-    def delete(self, request, pk):
+    def destroy(self, request, pk):
         track = selectors.get_manageable_track(pk=pk, user=request.user)
         services.delete_track(track=track, deleted_by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-@extend_schema(tags=["tracks"])
-class TrackLikeView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    def _body(self, pk, user, liked: bool) -> dict:
-        track = selectors.get_visible_track(pk=pk, user=user)
-        return {"liked": liked, "like_count": track.like_count}
-
     @extend_schema(
         request=None, responses={201: s.LikeOutput, 200: s.LikeOutput, **_errors(401, 404)}
     )
-    def post(self, request, pk):
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def like(self, request, pk):
         track = selectors.get_visible_track(pk=pk, user=request.user)
         created = services.like_track(track=track, user=request.user)
+        # Read back: the count now includes this like (or not, when it was already there).
+        track = selectors.get_visible_track(pk=pk, user=request.user)
         return Response(
-            self._body(pk, request.user, True),
+            {"liked": True, "like_count": track.like_count},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
     @extend_schema(request=None, responses={204: None, **_errors(401, 404)})
-    def delete(self, request, pk):
+    @like.mapping.delete
+    def unlike(self, request, pk):
         track = selectors.get_visible_track(pk=pk, user=request.user)
         services.unlike_track(track=track, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-@extend_schema(tags=["tracks"])
-class TrackLikesView(generics.GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.LikerOutput
-    filter_backends: list = []
-
     @extend_schema(responses={200: s.LikerOutput(many=True), **_errors(401, 404)})
-    def get(self, request, pk):
+    @action(detail=True, permission_classes=[IsAuthenticated], filter_backends=[])
+    def likes(self, request, pk):
         track = selectors.get_visible_track(pk=pk, user=request.user)
         page = self.paginate_queryset(selectors.track_likers(track=track))
         return self.get_paginated_response(s.LikerOutput(page, many=True).data)
 
-
-@extend_schema(tags=["tracks"])
-class TrackShareCreateView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(request=s.ShareInput, responses={201: s.ShareOutput, **_errors(400, 403, 404)})
-    def post(self, request, pk):
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        url_name="share-create",
+    )
+    def share(self, request, pk):
         track = selectors.get_owned_track(pk=pk, user=request.user)
         data = s.ShareInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,50 +175,19 @@ class TrackShareCreateView(APIView):
         )
         return Response(s.ShareOutput(share).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["tracks"])
-class SharedTrackView(APIView):
-    @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
-    def get(self, request, token):
-        return Response(
-            s.TrackOutput(selectors.get_shared_track(token=token, user=request.user)).data
-        )
-
-
-@extend_schema(tags=["tracks"])
-class ShareRevokeView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={204: None, **_errors(401, 403, 404)})
-    def delete(self, request, share_id):
-        share = selectors.get_share_for_revocation(share_id=share_id, user=request.user)
-        services.revoke_share(share=share)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(tags=["tracks"])
-class TrackStatsView(APIView):
     @extend_schema(responses={200: s.StatsOutput, **_errors(404)})
-    def get(self, request, pk):
+    @action(detail=True)
+    def stats(self, request, pk):
         track = selectors.get_visible_track(pk=pk, user=request.user)
         return Response(s.StatsOutput(selectors.track_stats(track=track)).data)
 
-
-@extend_schema(tags=["tracks"])
-class TrackHistoryView(generics.GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.TrackChangeOutput
-    filter_backends: list = []
-
     @extend_schema(responses={200: s.TrackChangeOutput(many=True), **_errors(401, 403, 404)})
-    def get(self, request, pk):
+    @action(detail=True, permission_classes=[IsAuthenticated], filter_backends=[])
+    def history(self, request, pk):
         track = selectors.get_manageable_track(pk=pk, user=request.user)
         page = self.paginate_queryset(selectors.track_history(track=track))
         return self.get_paginated_response(s.TrackChangeOutput(page, many=True).data)
 
-
-@extend_schema(tags=["tracks"])
-class TrackDownloadView(APIView):
     @extend_schema(
         responses={
             (200, "audio/*"): OpenApiResponse(
@@ -223,7 +196,8 @@ class TrackDownloadView(APIView):
             **_errors(403, 404),
         }
     )
-    def get(self, request, pk):
+    @action(detail=True)
+    def download(self, request, pk):
         track = selectors.get_downloadable_track(pk=pk, user=request.user)
         if not track.file:
             raise errors.FileMissing()
@@ -239,6 +213,34 @@ class TrackDownloadView(APIView):
             filename=filename,
             content_type=CONTENT_TYPES.get(track.format, "application/octet-stream"),
         )
+
+
+@extend_schema(tags=["tracks"])
+class SharedTrackViewSet(viewsets.ViewSet):
+    # A track opened through a share link's token; 404 once revoked or expired.
+
+    lookup_field = "token"
+
+    @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
+    def retrieve(self, request, token):
+        return Response(
+            s.TrackOutput(selectors.get_shared_track(token=token, user=request.user)).data
+        )
+
+
+@extend_schema(tags=["tracks"])
+class TrackShareViewSet(viewsets.ViewSet):
+    # Share links by id, for their track's owner to revoke.
+
+    lookup_url_kwarg = "share_id"
+    lookup_value_converter = "uuid"
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None, **_errors(401, 403, 404)})
+    def destroy(self, request, share_id):
+        share = selectors.get_share_for_revocation(share_id=share_id, user=request.user)
+        services.revoke_share(share=share)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HasInternalApiKey(BasePermission):
