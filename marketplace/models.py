@@ -47,14 +47,32 @@ class Order(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
         REFUND_PENDING = "refund_pending", "Refund pending"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
+        CHARGED_BACK = "charged_back", "Charged back"
+
+    # Statuses of an order whose buyer has paid (a dispute may be opened on any of them).
+    PAID = frozenset(
+        {
+            Status.COMPLETED,
+            Status.REFUND_PENDING,
+            Status.PARTIALLY_REFUNDED,
+            Status.REFUNDED,
+            Status.DISPUTED,
+            Status.CHARGED_BACK,
+        }
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
+    # Where a refund or a dispute found the order, so that a failure restores it exactly.
+    status_before = models.CharField(max_length=32, blank=True)
     total_amount = models.BigIntegerField(help_text="Minor units (cents).")
+    refunded_amount = models.BigIntegerField(default=0, help_text="Minor units refunded.")
     currency = models.CharField(max_length=3)
     hyperswitch_payment_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +85,12 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="order_total_not_negative"
+            ),
+            # The refunded amount can never exceed the total, whatever races the API.
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=models.F("total_amount")),
+                name="order_refunded_within_total",
             ),
         ]
 
@@ -91,6 +115,7 @@ class OrderItem(models.Model):
     price = models.BigIntegerField(help_text="Frozen at purchase, minor units.")
     currency = models.CharField(max_length=3)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order of the request.")
+    refunded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position"]
@@ -104,7 +129,7 @@ class OrderItem(models.Model):
 
 class LicenseQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(revoked_at__isnull=True)
+        return self.filter(revoked_at__isnull=True, suspended_at__isnull=True)
 
 
 class License(models.Model):
@@ -116,6 +141,9 @@ class License(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="licenses")
     granted_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a dispute on the order is open."
+    )
 
     objects = LicenseQuerySet.as_manager()
 
@@ -130,4 +158,4 @@ class License(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.suspended_at is None

@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.services import record
@@ -148,25 +147,63 @@ def fail_payment(*, order: Order) -> None:
 
 
 def mark_refund_pending(*, order: Order) -> None:
+    order.status_before = order.status
     order.status = Order.Status.REFUND_PENDING
-    order.save(update_fields=["status", "updated_at"])
+    order.save(update_fields=["status", "status_before", "updated_at"])
 
 
-def refund_items(*, order: Order, items: QuerySet | list, now) -> None:
-    """The refunded items' licences are revoked; the order is refunded."""
-    product_ids = [item.product_id for item in items]
-    License.objects.filter(order=order, product_id__in=product_ids, revoked_at__isnull=True).update(
-        revoked_at=now
-    )
-    order.status = Order.Status.REFUNDED
-    order.save(update_fields=["status", "updated_at"])
+def refund_items(*, order: Order, items: list[OrderItem], amount: int, now) -> str:
+    """The items are refunded and their licences revoked; the order is ``refunded`` once
+    every item is, ``partially_refunded`` before. Returns that status (an order under
+    dispute stays ``disputed``: the dispute restores the returned status when it ends)."""
+    OrderItem.objects.filter(pk__in=[item.pk for item in items]).update(refunded=True)
+    License.objects.filter(
+        order=order, product_id__in=[item.product_id for item in items], revoked_at__isnull=True
+    ).update(revoked_at=now)
+    order.refunded_amount += amount
+    remaining = order.items.filter(refunded=False).exists()
+    refund_status = Order.Status.PARTIALLY_REFUNDED if remaining else Order.Status.REFUNDED
+    if order.status == Order.Status.REFUND_PENDING:
+        order.status = refund_status
+        order.status_before = ""
+    order.save(update_fields=["status", "status_before", "refunded_amount", "updated_at"])
+    return refund_status
 
 
 def restore_order(*, order: Order) -> None:
-    """A refund that failed puts the order back where it was, so the buyer can retry."""
+    """A refund that failed puts the order back exactly where it was, so one can retry."""
     if order.status == Order.Status.REFUND_PENDING:
-        order.status = Order.Status.COMPLETED
+        order.status = order.status_before or Order.Status.COMPLETED
+        order.status_before = ""
+        order.save(update_fields=["status", "status_before", "updated_at"])
+
+
+def suspend_for_dispute(*, order: Order, now) -> str:
+    """A chargeback opened: the order is ``disputed`` and its active licences suspended.
+    Returns the status to restore when the dispute is won or cancelled."""
+    previous = order.status
+    if order.status != Order.Status.DISPUTED:
+        order.status = Order.Status.DISPUTED
         order.save(update_fields=["status", "updated_at"])
+    License.objects.filter(order=order, revoked_at__isnull=True, suspended_at__isnull=True).update(
+        suspended_at=now
+    )
+    return previous
+
+
+def end_dispute(*, order: Order, restore_status: str) -> None:
+    """Won or cancelled: the order goes back where it was and its licences are restored."""
+    License.objects.filter(order=order, revoked_at__isnull=True).update(suspended_at=None)
+    if order.status == Order.Status.DISPUTED:
+        order.status = restore_status or Order.Status.COMPLETED
+        order.save(update_fields=["status", "updated_at"])
+
+
+def charge_back(*, order: Order, now) -> None:
+    """Lost: the buyer's bank took the money back; the licences are revoked for good."""
+    License.objects.filter(order=order, revoked_at__isnull=True).update(revoked_at=now)
+    order.status = Order.Status.CHARGED_BACK
+    order.save(update_fields=["status", "updated_at"])
 
 
 # --- signed downloads ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("marketplace/products", views.ProductViewSet, basename="product")
 router.register("marketplace/orders", views.OrderViewSet, basename="order")
 router.register("marketplace/refunds", views.RefundViewSet, basename="refund")
+router.register("marketplace/disputes", views.DisputeViewSet, basename="dispute")
 router.register("marketplace/licenses", views.LicenseViewSet, basename="license")
 
 urlpatterns = [

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from marketplace import services as orders
 from marketplace.models import Order
+from payments import ledger
 from payments.errors import ProviderRefused
-from payments.ledger import apply_entry, lock_balances
 from payments.metrics import orders_placed
 from payments.models import EventOutcome, LedgerEntry, SellerTransfer
 from payments.providers import ProviderError, get_provider
@@ -73,11 +73,12 @@ def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutc
 
 
 def credit_sale(*, order: Order, items) -> None:
-    """Each seller's share of the sale, and one transfer per seller of the order."""
+    """Each seller's share of the sale into its ``pending`` money (debts repaid first), and
+    one transfer per seller of the order."""
     shares = shares_by_seller(items)
-    balances = lock_balances(seller_ids=shares.keys(), currency=order.currency)
+    balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
     for seller_id in sorted(shares):
-        apply_entry(
+        ledger.credit(
             balance=balances[seller_id],
             kind=LedgerEntry.Kind.SALE_CREDIT,
             amount=shares[seller_id],

@@ -49,3 +49,15 @@ class OrderNotFound(DomainError):
     code = "not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Not found."
+
+
+class OrderDisputed(DomainError):
+    code = "order_disputed"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This order has an open dispute: the chargeback already returns the money."
+
+
+class InvalidRefundItems(DomainError):
+    code = "invalid_refund_items"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Some of these items cannot be refunded."

@@ -1,14 +1,35 @@
-"""The seller ledger: one function moves a balance, under its row lock, with an entry."""
+"""The seller ledger: every change of a seller's four amounts, under the balance's row lock.
+
+A seller has, per currency, ``pending`` (earned on orders still inside their refund window),
+``available`` (can be paid out), ``held`` (frozen by an open dispute) and ``debt`` (taken back
+after the money had left; repaid first from the next earnings). Each is ≥ 0 by a database
+constraint. Every change is one append-only ``LedgerEntry`` that records its effect on each
+of the four, so that a balance is provably the sum of its entries (``ledger_differences``).
+
+The arithmetic is done in Python on the locked row: portable (no ``GREATEST``) and exact.
+"""
+
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from payments.models import LedgerEntry, SellerBalance
 
+BUCKETS = ("pending", "available", "held", "debt")
 
-def lock_balances(*, seller_ids, currency: str) -> dict:
+
+def lock_balances(*, seller_ids, currency: str) -> dict[str, SellerBalance]:
     """Create missing balances, then lock them all in primary-key order (no deadlocks)."""
-    for seller_id in sorted({str(s) for s in seller_ids}):
-        if not SellerBalance.objects.filter(seller_id=seller_id, currency=currency).exists():
+    seller_ids = sorted({str(s) for s in seller_ids})
+    existing = set(
+        str(s)
+        for s in SellerBalance.objects.filter(
+            seller_id__in=seller_ids, currency=currency
+        ).values_list("seller_id", flat=True)
+    )
+    for seller_id in seller_ids:
+        if seller_id not in existing:
             try:
                 with transaction.atomic():
                     SellerBalance.objects.create(seller_id=seller_id, currency=currency)
@@ -16,57 +37,173 @@ def lock_balances(*, seller_ids, currency: str) -> dict:
                 pass  # created concurrently: fine, we lock it below
     balances = (
         SellerBalance.objects.select_for_update()
-        .filter(seller_id__in=list(seller_ids), currency=currency)
+        .filter(seller_id__in=seller_ids, currency=currency)
         .order_by("pk")
     )
     return {str(balance.seller_id): balance for balance in balances}
 
 
-def apply_entry(
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Ledger moves must run inside a transaction holding the balance lock.")
+
+
+def record(
     *,
     balance: SellerBalance,
     kind: str,
-    amount: int,
-    order=None,
-    refund=None,
+    requested: int,
+    pending: int = 0,
+    available: int = 0,
+    held: int = 0,
+    debt: int = 0,
+    **links,
 ) -> LedgerEntry:
-    """Move ``balance`` by ``amount`` (signed) and append the entry; the caller holds the lock.
+    """Apply the deltas to the locked ``balance`` and append the entry that says so.
 
-    Debits clamp at zero: the entry records what was asked and what was really taken. The
-    arithmetic is done on the locked row, so it is portable (no GREATEST) and exact.
+    ``requested`` is the signed amount the movement was asked for; the entry's
+    ``applied_amount`` is its effect on the seller's total (pending + available + held − debt).
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("apply_entry must run inside a transaction holding the balance lock.")
-    applied = amount if amount >= 0 else -min(-amount, balance.available)
-    balance.available += applied
-    balance.save(update_fields=["available", "updated_at"])
+    _require_transaction()
+    balance.pending += pending
+    balance.available += available
+    balance.held += held
+    balance.debt += debt
+    balance.save(update_fields=[*BUCKETS, "updated_at"])
     return LedgerEntry.objects.create(
         seller_id=balance.seller_id,
-        order=order,
-        refund=refund,
         kind=kind,
         currency=balance.currency,
-        requested_amount=amount,
-        applied_amount=applied,
-        balance_after=balance.available,
+        requested_amount=requested,
+        applied_amount=pending + available + held - debt,
+        pending_delta=pending,
+        available_delta=available,
+        held_delta=held,
+        debt_delta=debt,
+        balance_after=balance.total,
+        **links,
     )
 
 
-def post_entry(*, seller, currency: str, kind: str, amount: int, order=None, refund=None):
-    """Lock one seller's balance and apply one entry, in one transaction."""
+@dataclass(frozen=True)
+class Taken:
+    """Where a debit found its money: from pending, from available, and what became debt."""
+
+    pending: int = 0
+    available: int = 0
+    debt: int = 0
+
+    @property
+    def found(self) -> int:
+        return self.pending + self.available
+
+
+def _take(balance: SellerBalance, amount: int, *, order_of=("pending", "available")) -> Taken:
+    taken = {"pending": 0, "available": 0}
+    rest = amount
+    for bucket in order_of:
+        part = min(rest, getattr(balance, bucket))
+        taken[bucket] = part
+        rest -= part
+    return Taken(pending=taken["pending"], available=taken["available"], debt=rest)
+
+
+def credit(*, balance: SellerBalance, kind: str, amount: int, into: str = "pending", **links):
+    """Earnings: credited to ``into``, then any debt is repaid from them first."""
+    entries = [record(balance=balance, kind=kind, requested=amount, **{into: amount}, **links)]
+    if balance.debt and amount:
+        repaid = min(balance.debt, getattr(balance, into))
+        if repaid:
+            entries.append(
+                record(
+                    balance=balance,
+                    kind=LedgerEntry.Kind.DEBT_RECOVERY,
+                    requested=repaid,
+                    **{into: -repaid},
+                    debt=-repaid,
+                    **links,
+                )
+            )
+    return entries
+
+
+def debit(
+    *, balance: SellerBalance, kind: str, amount: int, order_of=("pending", "available"), **links
+) -> Taken:
+    """Take ``amount`` (> 0) from pending then available; what is missing becomes debt.
+
+    Nothing is clamped away: the shortfall is a ``debt`` entry, repaid from later earnings.
+    """
+    taken = _take(balance, amount, order_of=order_of)
+    if taken.found or not taken.debt:
+        record(
+            balance=balance,
+            kind=kind,
+            requested=-amount,
+            pending=-taken.pending,
+            available=-taken.available,
+            **links,
+        )
+    if taken.debt:
+        record(
+            balance=balance,
+            kind=LedgerEntry.Kind.DEBT,
+            requested=-taken.debt,
+            debt=taken.debt,
+            **links,
+        )
+    return taken
+
+
+def hold(*, balance: SellerBalance, amount: int, **links) -> Taken:
+    """A dispute freezes ``amount``: from pending, then available, the rest as debt."""
+    taken = _take(balance, amount)
+    record(
+        balance=balance,
+        kind=LedgerEntry.Kind.DISPUTE_HOLD,
+        requested=-amount,
+        pending=-taken.pending,
+        available=-taken.available,
+        held=taken.found,
+        **links,
+    )
+    if taken.debt:
+        record(
+            balance=balance,
+            kind=LedgerEntry.Kind.DEBT,
+            requested=-taken.debt,
+            debt=taken.debt,
+            **links,
+        )
+    return taken
+
+
+def post_entry(*, seller, currency: str, kind: str, amount: int, **links) -> LedgerEntry:
+    """Lock one seller's balance and post one adjustment: credits to available, debits from
+    available then pending, the rest as debt. For staff corrections and tests."""
     with transaction.atomic():
         balance = lock_balances(seller_ids=[seller.pk], currency=currency)[str(seller.pk)]
-        return apply_entry(balance=balance, kind=kind, amount=amount, order=order, refund=refund)
+        if amount >= 0:
+            return credit(balance=balance, kind=kind, amount=amount, into="available", **links)[0]
+        debit(
+            balance=balance,
+            kind=kind,
+            amount=-amount,
+            order_of=("available", "pending"),
+            **links,
+        )
+        return LedgerEntry.objects.filter(seller=seller).order_by("-created_at", "-pk").first()
 
 
 def ledger_differences() -> list[dict]:
-    """Every balance whose amount differs from the sum of its applied entries."""
-    from django.db.models import Sum
-
+    """Every balance whose amounts differ from the sums of its entries' deltas."""
     sums = {
-        (str(row["seller_id"]), row["currency"]): row["total"] or 0
+        (str(row["seller_id"]), row["currency"]): row
         for row in LedgerEntry.objects.values("seller_id", "currency").annotate(
-            total=Sum("applied_amount")
+            pending=Sum("pending_delta"),
+            available=Sum("available_delta"),
+            held=Sum("held_delta"),
+            debt=Sum("debt_delta"),
         )
     }
     problems = []
@@ -74,19 +211,22 @@ def ledger_differences() -> list[dict]:
     for balance in SellerBalance.objects.all():
         key = (str(balance.seller_id), balance.currency)
         seen.add(key)
-        expected = sums.get(key, 0)
-        if balance.available != expected:
+        row = sums.get(key, {})
+        for bucket in BUCKETS:
+            expected = row.get(bucket) or 0
+            if getattr(balance, bucket) != expected:
+                problems.append(
+                    {
+                        "seller_id": key[0],
+                        "currency": key[1],
+                        "bucket": bucket,
+                        "balance": getattr(balance, bucket),
+                        "entries": expected,
+                    }
+                )
+    for key, row in sums.items():
+        if key not in seen and any(row.get(b) for b in BUCKETS):
             problems.append(
-                {
-                    "seller_id": key[0],
-                    "currency": key[1],
-                    "balance": balance.available,
-                    "entries": expected,
-                }
-            )
-    for key, total in sums.items():
-        if key not in seen and total != 0:
-            problems.append(
-                {"seller_id": key[0], "currency": key[1], "balance": None, "entries": total}
+                {"seller_id": key[0], "currency": key[1], "balance": None, "entries": row}
             )
     return problems

@@ -26,33 +26,56 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class SellerBalance(models.Model):
-    """A cache of the seller's ledger entries in one currency; ``check_ledger`` proves it."""
+    """A seller's four amounts in one currency: a cache of its ledger entries, each ≥ 0.
+
+    ``check_ledger`` proves that each amount equals the sum of its entries' deltas.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="balances"
     )
     currency = models.CharField(max_length=3)
-    available = models.BigIntegerField(default=0)
+    pending = models.BigIntegerField(default=0, help_text="Earned inside the refund window.")
+    available = models.BigIntegerField(default=0, help_text="Can be paid out.")
+    held = models.BigIntegerField(default=0, help_text="Frozen by open disputes.")
+    debt = models.BigIntegerField(default=0, help_text="Owed back; repaid from next earnings.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["seller", "currency"], name="balance_one_per_currency"),
             models.CheckConstraint(condition=Q(available__gte=0), name="balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(pending__gte=0), name="balance_pending_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(held__gte=0), name="balance_held_not_negative"),
+            models.CheckConstraint(condition=Q(debt__gte=0), name="balance_debt_not_negative"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.seller_id} {self.available} {self.currency}"
+        return f"{self.seller_id} {self.currency}"
+
+    @property
+    def total(self) -> int:
+        """What the platform owes the seller: pending + available + held − debt."""
+        return self.pending + self.available + self.held - self.debt
 
 
 class LedgerEntry(models.Model):
-    """Append-only: every change of a SellerBalance, with what was asked and what was applied."""
+    """Append-only: every change of a SellerBalance, with its effect on each of the amounts."""
 
     class Kind(models.TextChoices):
         SALE_CREDIT = "sale_credit", "Sale credit"
+        RELEASE = "release", "Release"
         REFUND_DEBIT = "refund_debit", "Refund debit"
+        DISPUTE_HOLD = "dispute_hold", "Dispute hold"
+        DISPUTE_RELEASE = "dispute_release", "Dispute release"
+        DISPUTE_DEBIT = "dispute_debit", "Dispute debit"
+        DEBT = "debt", "Debt"
+        DEBT_RECOVERY = "debt_recovery", "Debt recovery"
         PAYOUT = "payout", "Payout"
+        PAYOUT_RETURN = "payout_return", "Payout return"
         ADJUSTMENT = "adjustment", "Adjustment"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -73,11 +96,24 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_entries",
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    dispute = models.ForeignKey(
+        "payments.Dispute",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     currency = models.CharField(max_length=3)
-    requested_amount = models.BigIntegerField(help_text="Signed: credits > 0, debits < 0.")
-    applied_amount = models.BigIntegerField(help_text="Signed amount really applied.")
-    balance_after = models.BigIntegerField()
+    requested_amount = models.BigIntegerField(help_text="Signed: what the movement asked for.")
+    applied_amount = models.BigIntegerField(
+        help_text="Signed effect on the seller's total (pending + available + held − debt)."
+    )
+    pending_delta = models.BigIntegerField(default=0)
+    available_delta = models.BigIntegerField(default=0)
+    held_delta = models.BigIntegerField(default=0)
+    debt_delta = models.BigIntegerField(default=0)
+    balance_after = models.BigIntegerField(help_text="The seller's total after this entry.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -85,13 +121,34 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["seller", "currency", "created_at"])]
         constraints = [
-            # A sale is credited once and a refund debited once per seller, whatever the
-            # number of deliveries: the database refuses the second entry.
+            # A sale is credited and released once per seller, a refund debited once, a
+            # dispute held, released or debited once, whatever the number of deliveries or
+            # of workers: the database refuses the second entry.
             models.UniqueConstraint(
                 fields=["seller", "order", "kind"],
-                condition=Q(kind__in=["sale_credit", "refund_debit"]),
-                name="ledger_one_sale_move_per_seller_order",
+                condition=Q(kind__in=["sale_credit", "release"]),
+                name="ledger_once_per_seller_order",
+            ),
+            models.UniqueConstraint(
+                fields=["seller", "refund", "kind"],
+                condition=Q(kind="refund_debit"),
+                name="ledger_once_per_seller_refund",
+            ),
+            models.UniqueConstraint(
+                fields=["seller", "dispute", "kind"],
+                condition=Q(kind__in=["dispute_hold", "dispute_release", "dispute_debit"]),
+                name="ledger_once_per_seller_dispute",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    applied_amount=models.F("pending_delta")
+                    + models.F("available_delta")
+                    + models.F("held_delta")
+                    - models.F("debt_delta")
+                ),
+                name="ledger_applied_is_sum_of_deltas",
             ),
         ]
 
@@ -108,10 +165,13 @@ class LedgerEntry(models.Model):
 
 
 class SellerTransfer(models.Model):
+    """A seller's share of one order: pending → released (after the window) → paid (by a
+    payout), or reversed when refunds or a lost dispute took all of it back."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        RELEASED = "released", "Released"
+        PAID = "paid", "Paid"
         REVERSED = "reversed", "Reversed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -121,19 +181,22 @@ class SellerTransfer(models.Model):
     order = models.ForeignKey(
         "marketplace.Order", on_delete=models.PROTECT, related_name="transfers"
     )
-    amount = models.BigIntegerField()
+    amount = models.BigIntegerField(help_text="The seller's share still standing.")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_transfer_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "seller"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["seller", "order"], name="transfer_one_per_seller_order"
             ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="transfer_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -195,6 +258,123 @@ class Refund(models.Model):
         return self.status in self.TERMINAL
 
 
+class RefundItem(models.Model):
+    """An order item a refund covers. While the refund is not failed the item is taken: the
+    partial unique index makes the database refuse a second refund of the same item."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="refund_items")
+    order_item = models.ForeignKey(
+        "marketplace.OrderItem", on_delete=models.PROTECT, related_name="refund_items"
+    )
+    amount = models.BigIntegerField()
+    active = models.BooleanField(default=True, help_text="False once the refund failed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_item"],
+                condition=Q(active=True),
+                name="refund_item_once_while_active",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_item_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_item_id} in {self.refund_id}"
+
+
+class Dispute(models.Model):
+    """A chargeback the provider reported; one row per provider ``dispute_id``."""
+
+    class Status(models.TextChoices):
+        OPENED = "opened", "Opened"
+        CHALLENGED = "challenged", "Challenged"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        ACCEPTED = "accepted", "Accepted"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    TERMINAL = frozenset(
+        {Status.WON, Status.LOST, Status.ACCEPTED, Status.CANCELLED, Status.EXPIRED}
+    )
+    RETURNS_MONEY = frozenset({Status.WON, Status.CANCELLED})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(
+        "marketplace.Order", on_delete=models.PROTECT, related_name="disputes"
+    )
+    provider_dispute_id = models.CharField(max_length=128, unique=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPENED)
+    stage = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    evidence_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    order_status_before = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dispute_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.provider_dispute_id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class DisputeShare(models.Model):
+    """What a dispute froze of one seller's money, and where it came from, so that a won
+    dispute returns it exactly where it was."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="shares")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dispute_shares"
+    )
+    amount = models.BigIntegerField()
+    from_pending = models.BigIntegerField(default=0)
+    from_available = models.BigIntegerField(default=0)
+    as_debt = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "seller"], name="dispute_share_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}: {self.amount}"
+
+
+class DisputeNote(models.Model):
+    """Staff's internal note on a dispute: written once, never edited (audited)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
 class WebhookEvent(models.Model):
     """Every signed notification received, with what we did with it."""
 
@@ -203,6 +383,8 @@ class WebhookEvent(models.Model):
     class Kind(models.TextChoices):
         PAYMENT = "payment", "Payment"
         REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+        PAYOUT = "payout", "Payout"
         UNKNOWN = "unknown", "Unknown"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketplace.selectors import can_act_on_order
-from payments.models import Refund, SellerBalance, SellerTransfer
+from payments.models import Dispute, Refund, SellerBalance, SellerTransfer
 
 
 def stuck_refunds():
@@ -18,7 +18,12 @@ def stuck_refunds():
 
 def refund_visible_to(*, user, pk) -> Refund | None:
     """A refund its viewer may see (buyer, a seller of the order, admin); None otherwise."""
-    refund = Refund.objects.select_related("order").filter(pk=pk).first()
+    refund = (
+        Refund.objects.select_related("order")
+        .prefetch_related("refund_items")
+        .filter(pk=pk)
+        .first()
+    )
     if refund is None or not can_act_on_order(user=user, order=refund.order):
         return None
     return refund
@@ -26,11 +31,53 @@ def refund_visible_to(*, user, pk) -> Refund | None:
 
 def refunds_of_orders():
     """The queryset an order's JSON and admin page list as its refunds, newest first."""
-    return Refund.objects.order_by("-created_at")
+    return Refund.objects.prefetch_related("refund_items").order_by("-created_at")
+
+
+def disputes_of_orders():
+    return Dispute.objects.order_by("-opened_at")
+
+
+def dispute_visible_to(*, user, pk) -> Dispute | None:
+    """A dispute its viewer may see (buyer, a seller of the order, admin); None otherwise."""
+    dispute = Dispute.objects.select_related("order").filter(pk=pk).first()
+    if dispute is None or not can_act_on_order(user=user, order=dispute.order):
+        return None
+    return dispute
 
 
 def seller_balances(*, seller) -> list[SellerBalance]:
     return list(SellerBalance.objects.filter(seller=seller).order_by("currency"))
+
+
+def _amounts(balance: SellerBalance | None, currency: str) -> dict:
+    return {
+        "currency": currency,
+        "available": balance.available if balance else 0,
+        "pending": balance.pending if balance else 0,
+        "held": balance.held if balance else 0,
+        "debt": balance.debt if balance else 0,
+    }
+
+
+def next_payout_at():
+    """The next run of PAYOUT_SCHEDULE (a crontab), or None when payouts are not scheduled."""
+    schedule = getattr(settings, "PAYOUT_SCHEDULE_CRONTAB", None)
+    if schedule is None:
+        return None
+    now = timezone.now()
+    return now + schedule.remaining_estimate(now)
+
+
+def balance_summary(*, seller, currency: str) -> dict:
+    """The seller's four amounts in ``currency`` (zeros when it has none), and every currency."""
+    balances = seller_balances(seller=seller)
+    current = next((b for b in balances if b.currency == currency), None)
+    return {
+        **_amounts(current, currency),
+        "next_payout_at": next_payout_at(),
+        "balances": [_amounts(b, b.currency) for b in balances],
+    }
 
 
 def transfers_of(*, seller):

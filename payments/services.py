@@ -19,12 +19,11 @@ from django.utils import timezone
 from audit.services import record
 from marketplace import selectors as order_rules
 from marketplace import services as orders
-from marketplace.models import Order
-from payments import errors
+from marketplace.models import Order, OrderItem
+from payments import errors, ledger
 from payments.checkout import shares_by_seller
-from payments.ledger import apply_entry, lock_balances
 from payments.metrics import refund_reconciliations, refund_transitions
-from payments.models import EventOutcome, LedgerEntry, Refund, SellerTransfer
+from payments.models import EventOutcome, LedgerEntry, Refund, RefundItem, SellerTransfer
 from payments.providers import ProviderError, RefundResult, get_provider
 from payments.selectors import stuck_refunds
 from veza.tasks import enqueue_on_commit, inside_transaction
@@ -32,22 +31,54 @@ from veza.tasks import enqueue_on_commit, inside_transaction
 logger = logging.getLogger(__name__)
 
 NOTIFY_TASK = "payments.tasks.send_refund_notification"
+REFUNDABLE = frozenset({Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED})
 
 
 # --- phase 1: open ------------------------------------------------------------------------
+def _items_to_refund(*, order: Order, user, item_ids, as_staff: bool) -> list[OrderItem]:
+    """The items a refund covers: those named, or every item not yet refunded.
+
+    A seller (neither the buyer nor an admin) may only name its own items, and without a
+    list gets its own. Unknown, foreign or already refunded items are refused as a whole.
+    """
+    items = list(order.items.all())
+    seller_only = not as_staff and not (user.is_admin or order.buyer_id == user.pk)
+    mine = [i for i in items if not seller_only or i.seller_id == user.pk]
+    if item_ids is None:
+        chosen = [i for i in mine if not i.refunded]
+        if not chosen:
+            raise errors.InvalidRefundItems("Every item of this order is already refunded.")
+        return chosen
+    by_id = {str(i.pk): i for i in mine}
+    wanted = [str(ident) for ident in item_ids]
+    if not wanted or len(set(wanted)) != len(wanted):
+        raise errors.InvalidRefundItems("Name each item to refund once.")
+    unknown = [ident for ident in wanted if ident not in by_id]
+    if unknown:
+        raise errors.InvalidRefundItems(
+            f"Not an item of this order that you may refund: {', '.join(unknown)}."
+        )
+    done = [ident for ident in wanted if by_id[ident].refunded]
+    if done:
+        raise errors.InvalidRefundItems(f"Already refunded: {', '.join(done)}.")
+    return [by_id[ident] for ident in wanted]
+
+
 def open_refund(
     *,
     order_id,
     requested_by,
     reason: str,
+    item_ids=None,
     override_window_reason: str = "",
     as_staff: bool = False,
     request=None,
 ) -> Refund:
-    """Create a pending refund and flip the order to ``refund_pending``, under its row lock.
+    """Create a pending refund of some items and flip the order to ``refund_pending``.
 
-    ``as_staff``: the admin console, whose permission the caller checked, opens refunds for
-    any order. ``override_window_reason`` lets staff refund after the window; it is audited.
+    Under the order's row lock. ``as_staff``: the admin console, whose permission the caller
+    checked, opens refunds for any order. ``override_window_reason`` lets staff refund after
+    the window; it is audited.
     """
     with transaction.atomic():
         order = orders.lock_order(order_id=order_id)
@@ -58,7 +89,9 @@ def open_refund(
         # Double submit first, so the error says "already in progress", not "not refundable".
         if order.status == Order.Status.REFUND_PENDING:
             raise errors.RefundAlreadyRequested()
-        if order.status != Order.Status.COMPLETED:
+        if order.status == Order.Status.DISPUTED:
+            raise errors.OrderDisputed()
+        if order.status not in REFUNDABLE:
             raise errors.OrderNotRefundable(
                 f"Only a completed order can be refunded (this one is {order.status})."
             )
@@ -67,22 +100,32 @@ def open_refund(
         window_expired = order_rules.refund_window_expired(order=order)
         if window_expired and not (as_staff and override_window_reason):
             raise errors.RefundWindowExpired()
+        items = _items_to_refund(
+            order=order, user=requested_by, item_ids=item_ids, as_staff=as_staff
+        )
+        amount = sum(item.price for item in items)
+        if order.refunded_amount + amount > order.total_amount:
+            raise errors.InvalidRefundItems("This would refund more than the order's total.")
         try:
             with transaction.atomic():
                 refund = Refund.objects.create(
                     order=order,
-                    amount=order.total_amount,
+                    amount=amount,
                     currency=order.currency,
                     reason=reason,
                     requested_by=requested_by,
                 )
-        except IntegrityError as exc:  # the partial unique index: one pending refund per order
+                RefundItem.objects.bulk_create(
+                    RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
+                )
+        except IntegrityError as exc:  # one pending refund per order; an item refunded once
             raise errors.RefundAlreadyRequested() from exc
         orders.mark_refund_pending(order=order)
         details = {
             "amount": refund.amount,
             "currency": refund.currency,
             "reason": reason,
+            "items": [str(item.pk) for item in items],
             "via": "admin" if as_staff else "api",
         }
         if window_expired:
@@ -198,6 +241,7 @@ def request_refund(
     order_id,
     requested_by,
     reason: str,
+    item_ids=None,
     override_window_reason: str = "",
     as_staff: bool = False,
     request=None,
@@ -207,6 +251,7 @@ def request_refund(
         order_id=order_id,
         requested_by=requested_by,
         reason=reason,
+        item_ids=item_ids,
         override_window_reason=override_window_reason,
         as_staff=as_staff,
         request=request,
@@ -267,6 +312,7 @@ def apply_refund_status(
                 :2000
             ]
             refund.save()
+            refund.refund_items.update(active=False)  # the items may be refunded again
             orders.restore_order(order=order)
         record(
             action=f"refund.{refund.status}",
@@ -279,28 +325,38 @@ def apply_refund_status(
 
 
 def _finalise_success(*, refund: Refund, order: Order, now) -> None:
+    """Items refunded, their licences revoked, each seller debited its share of them."""
     refund.status = Refund.Status.SUCCEEDED
     refund.succeeded_at = now
     refund.error_message = ""
     refund.save()
-    items = list(order.items.all())
-    orders.refund_items(order=order, items=items, now=now)
+    items = [ri.order_item for ri in refund.refund_items.select_related("order_item")]
+    orders.refund_items(order=order, items=items, amount=refund.amount, now=now)
 
-    # Take back from each seller its share of the refunded items (clamped at zero).
-    credits = shares_by_seller(items)
-    if credits:
-        balances = lock_balances(seller_ids=credits.keys(), currency=order.currency)
-        for seller_id in sorted(credits):
-            apply_entry(
-                balance=balances[seller_id],
-                kind=LedgerEntry.Kind.REFUND_DEBIT,
-                amount=-credits[seller_id],
-                order=order,
-                refund=refund,
-            )
-    SellerTransfer.objects.filter(order=order).exclude(
-        status=SellerTransfer.Status.REVERSED
-    ).update(status=SellerTransfer.Status.REVERSED, updated_at=now)
+    # Pending first, then available; what is missing becomes the seller's debt.
+    shares = shares_by_seller(items)
+    balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
+    for seller_id in sorted(shares):
+        ledger.debit(
+            balance=balances[seller_id],
+            kind=LedgerEntry.Kind.REFUND_DEBIT,
+            amount=shares[seller_id],
+            order=order,
+            refund=refund,
+        )
+    reduce_transfers(order=order, shares=shares, now=now)
+
+
+def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:
+    """Each seller's transfer of the order keeps what still stands; reversed at zero."""
+    transfers = SellerTransfer.objects.select_for_update().filter(
+        order=order, seller_id__in=list(shares)
+    )
+    for transfer in transfers.order_by("pk"):
+        transfer.amount = max(0, transfer.amount - shares[str(transfer.seller_id)])
+        if transfer.amount == 0:
+            transfer.status = SellerTransfer.Status.REVERSED
+        transfer.save(update_fields=["amount", "status", "updated_at"])
 
 
 def _notify(refund: Refund, event: str) -> None:

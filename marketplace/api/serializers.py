@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserRefOutput
 from marketplace.models import License, Order, OrderItem, Product
-from payments.api.serializers import RefundOutput
+from payments.api.serializers import DisputeOutput, RefundOutput
 
 CURRENCY_HELP = "ISO-4217 code, upper case (e.g. EUR)."
 
@@ -60,13 +60,14 @@ class OrderItemOutput(serializers.ModelSerializer):
 
     class Meta:
         model = OrderItem
-        fields = ["product", "price", "currency", "seller"]
+        fields = ["id", "product", "price", "currency", "seller", "refunded"]
 
 
 class OrderOutput(serializers.ModelSerializer):
     buyer = UserRefOutput()
     items = OrderItemOutput(many=True)
     refunds = RefundOutput(many=True)
+    disputes = DisputeOutput(many=True)
 
     class Meta:
         model = Order
@@ -75,6 +76,7 @@ class OrderOutput(serializers.ModelSerializer):
             "buyer",
             "items",
             "total_amount",
+            "refunded_amount",
             "currency",
             "status",
             "hyperswitch_payment_id",
@@ -82,6 +84,7 @@ class OrderOutput(serializers.ModelSerializer):
             "refund_deadline",
             "created_at",
             "refunds",
+            "disputes",
         ]
 
 
@@ -105,11 +108,19 @@ class OrderCreatedOutput(serializers.Serializer):
 
 class RefundInput(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    items = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=100,
+        help_text="Order item ids to refund; without it, every item not yet refunded.",
+    )
 
 
 class RefundStateOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units: the sum of the items' prices.")
+    items = serializers.ListField(child=serializers.UUIDField())
 
 
 class RefundRequestedOutput(serializers.Serializer):

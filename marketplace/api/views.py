@@ -22,7 +22,7 @@ from marketplace.models import License, Order, Product
 from payments import checkout
 from payments import selectors as payment_reads
 from payments import services as refunds
-from payments.api.serializers import RefundOutput
+from payments.api.serializers import DisputeOutput, RefundOutput
 from veza.permissions import IsCreatorRole
 
 ERRORS = {
@@ -129,7 +129,8 @@ class OrderViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
         return selectors.orders_for(self.request.user).prefetch_related(
-            Prefetch("refunds", queryset=payment_reads.refunds_of_orders())
+            Prefetch("refunds", queryset=payment_reads.refunds_of_orders()),
+            Prefetch("disputes", queryset=payment_reads.disputes_of_orders()),
         )
 
     def create(self, request):
@@ -161,7 +162,9 @@ class OrderViewSet(
             "Opens a refund (`pending`) and asks the payment provider. The refund becomes "
             "`succeeded` or `failed` only when the provider's signed webhook says so; follow "
             "it with GET /marketplace/refunds/{id}. Errors: `refund_already_requested`, "
-            "`order_not_refundable`, `refund_window_expired` (400), `psp_error` (502)."
+            "`order_not_refundable`, `refund_window_expired`, `order_disputed`, "
+            "`invalid_refund_items` (400), `psp_error` (502). Without `items`, every item not "
+            "yet refunded (a seller: its own); the amount is the sum of the items' prices."
         ),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
@@ -172,11 +175,18 @@ class OrderViewSet(
             order_id=pk,
             requested_by=request.user,
             reason=data.validated_data["reason"],
+            item_ids=data.validated_data.get("items"),
             request=request,
         )
+        refund = submission.refund
         return Response(
             {
-                "refund": {"id": str(submission.refund.pk), "status": submission.refund.status},
+                "refund": {
+                    "id": str(refund.pk),
+                    "status": refund.status,
+                    "amount": refund.amount,
+                    "items": [str(ri.order_item_id) for ri in refund.refund_items.all()],
+                },
                 "message": submission.message,
             },
             status=status.HTTP_200_OK if submission.accepted else status.HTTP_202_ACCEPTED,
@@ -195,6 +205,20 @@ class RefundViewSet(viewsets.GenericViewSet):
         if refund is None:
             raise NotFound()
         return Response(RefundOutput(refund).data)
+
+
+@extend_schema(tags=["disputes"])
+class DisputeViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    serializer_class = DisputeOutput
+    lookup_value_converter = "uuid"
+
+    @extend_schema(responses={200: DisputeOutput, **_errors(401, 404)})
+    def retrieve(self, request, pk=None):
+        dispute = payment_reads.dispute_visible_to(user=request.user, pk=pk)
+        if dispute is None:
+            raise NotFound()
+        return Response(DisputeOutput(dispute).data)
 
 
 @extend_schema(tags=["marketplace"])

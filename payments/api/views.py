@@ -55,15 +55,7 @@ class SellerBalanceView(APIView):
     )
     def get(self, request):
         currency = (request.query_params.get("currency") or "EUR").upper()[:3]
-        balances = selectors.seller_balances(seller=request.user)
-        current = next((b for b in balances if b.currency == currency), None)
-        return Response(
-            {
-                "available": current.available if current else 0,
-                "currency": currency,
-                "balances": [{"available": b.available, "currency": b.currency} for b in balances],
-            }
-        )
+        return Response(selectors.balance_summary(seller=request.user, currency=currency))
 
 
 @extend_schema(tags=["seller"])

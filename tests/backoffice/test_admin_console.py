@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from marketplace.models import Order
-from payments.models import Refund
+from payments.models import Refund, RefundItem
 from tests.factories import AdminFactory, UserFactory
 from tests.marketplace.factories import completed_order
 
@@ -96,6 +96,8 @@ def test_refund_detail_shows_order_items_licences_ledger_and_webhooks(psp, post_
     refund = Refund.objects.create(
         order=order, amount=order.total_amount, currency="EUR", hyperswitch_refund_id="ref_x"
     )
+    for item in order.items.all():
+        RefundItem.objects.create(refund=refund, order_item=item, amount=item.price)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
     post_webhook({"event_type": "refund_succeeded", "refund_id": "ref_x"})
     page = client.get(f"/admin/payments/refund/{refund.pk}/change/").content.decode()

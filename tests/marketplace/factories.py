@@ -54,3 +54,24 @@ def completed_order(**kwargs) -> Order:
     assert outcome == "processed"
     order.refresh_from_db()
     return order
+
+
+def opened_refund(order: Order, **fields):
+    """A pending refund of every item of ``order`` as phase 1 leaves it (order flipped to
+    ``refund_pending``), without going through the API: a crash before the provider call."""
+    from payments.models import Refund, RefundItem
+
+    items = list(order.items.all())
+    refund = Refund.objects.create(
+        order=order,
+        amount=sum(item.price for item in items),
+        currency=order.currency,
+        **fields,
+    )
+    RefundItem.objects.bulk_create(
+        RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
+    )
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.REFUND_PENDING, status_before=order.status
+    )
+    return refund

@@ -75,11 +75,11 @@ def test_seller_balance_and_transfers_are_the_callers(client_for, licensed):
     _, product, order = licensed
     seller_client = client_for(product.seller)
     balance = seller_client.get("/api/v1/marketplace/seller/balance").json()
-    assert (balance["available"], balance["currency"]) == (900, "EUR")
+    assert (balance["pending"], balance["available"], balance["currency"]) == (900, 0, "EUR")
     transfers = seller_client.get("/api/v1/marketplace/seller/transfers").json()
     assert [(t["order_id"], t["amount"], t["status"]) for t in transfers["results"]] == [
         (str(order.id), 900, "pending")
     ]
     other = client_for(UserFactory())
-    assert other.get("/api/v1/marketplace/seller/balance").json()["available"] == 0
+    assert other.get("/api/v1/marketplace/seller/balance").json()["pending"] == 0
     assert other.get("/api/v1/marketplace/seller/transfers").json()["count"] == 0

@@ -44,8 +44,8 @@ def test_payment_succeeded_completes_the_order_in_each_shape(post_webhook, shape
     assert order.status == Order.Status.COMPLETED
     assert order.refund_deadline == order.completed_at + timedelta(days=14)
     assert License.objects.active().filter(order=order, buyer=order.buyer).count() == 2
-    assert SellerBalance.objects.get(seller=first.seller).available == 900
-    assert SellerBalance.objects.get(seller=second.seller).available == 2700  # 2999 - 299
+    assert SellerBalance.objects.get(seller=first.seller).pending == 900
+    assert SellerBalance.objects.get(seller=second.seller).pending == 2700  # 2999 - 299
     transfers = SellerTransfer.objects.filter(order=order)
     assert {(t.seller_id, t.amount, t.status) for t in transfers} == {
         (first.seller_id, 900, "pending"),

@@ -143,18 +143,12 @@ def test_registration_email_is_sent_by_the_worker_with_the_request_id(
 def test_beat_reconciles_a_refund_left_without_provider_id(broker, celery_env, tmp_path):
     from marketplace.models import Order
     from payments.models import Refund
-    from tests.marketplace.factories import completed_order
+    from tests.marketplace.factories import completed_order, opened_refund
 
     order = completed_order()
-    refund = Refund.objects.create(
-        order=order,
-        amount=order.total_amount,
-        currency=order.currency,
-        requested_by=order.buyer,
-        reason="crashed between the row and the provider call",
+    refund = opened_refund(
+        order, requested_by=order.buyer, reason="crashed between the row and the provider call"
     )
-    order.status = Order.Status.REFUND_PENDING
-    order.save(update_fields=["status"])
 
     env = {**celery_env, "REFUND_RECONCILE_INTERVAL": "2", "REFUND_RECONCILE_AFTER": "0"}
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"

@@ -67,7 +67,7 @@ def test_20_concurrent_identical_payment_deliveries_credit_once():
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
     assert LedgerEntry.objects.filter(order=order, kind="sale_credit").count() == 1
-    assert SellerBalance.objects.get(seller=order.items.get().seller).available == 900
+    assert SellerBalance.objects.get(seller=order.items.get().seller).pending == 900
     assert order.licenses.count() == 1
 
 
@@ -100,7 +100,7 @@ def test_30_concurrent_identical_succeeded_deliveries_debit_exactly_once(psp):
     assert [status for status, _ in results] == [200] * 30
     assert [body["status"] for _, body in results].count("processed") == 1
     assert LedgerEntry.objects.filter(order=order, kind="refund_debit").count() == 1
-    assert SellerBalance.objects.get(seller=order.items.get().seller).available == 0
+    assert SellerBalance.objects.get(seller=order.items.get().seller).pending == 0
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED
     call_command("check_ledger")

@@ -61,7 +61,7 @@ def test_provider_answering_succeeded_synchronously_stays_pending(psp, client_fo
     assert refund.succeeded_at is None
     order.refresh_from_db()
     assert order.status == Order.Status.REFUND_PENDING
-    assert SellerBalance.objects.get(seller=order.items.get().seller).available == 900
+    assert SellerBalance.objects.get(seller=order.items.get().seller).pending == 900
 
 
 def test_provider_refusal_fails_the_refund_and_restores_the_order(psp, client_for):
@@ -237,6 +237,7 @@ def test_refund_detail_is_visible_to_the_parties_only(psp, client_for):
         "currency",
         "reason",
         "status",
+        "items",
         "error_message",
         "created_at",
         "succeeded_at",
@@ -263,7 +264,7 @@ def test_two_sellers_each_debited_their_share_on_success(psp, client_for, post_w
     response = post_webhook({"event_type": "refund_succeeded", "refund_id": str(refund.id)})
     assert response.status_code == 200
     for product, share in zip(products, (900, 2295), strict=True):
-        assert SellerBalance.objects.get(seller=product.seller).available == 0
+        assert SellerBalance.objects.get(seller=product.seller).pending == 0
         debit = LedgerEntry.objects.get(seller=product.seller, kind="refund_debit")
         assert (debit.requested_amount, debit.applied_amount) == (-share, -share)
     assert set(SellerTransfer.objects.filter(order=order).values_list("status", flat=True)) == {

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from marketplace.models import License, Order
 from payments.models import LedgerEntry, Refund, SellerBalance, SellerTransfer, WebhookEvent
 from payments.webhooks import parse
-from tests.marketplace.factories import completed_order
+from tests.marketplace.factories import completed_order, opened_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_succeeded_webhook_finalises_refund_order_licences_balance_and_transfers
 ):
     order = pending_refund.order
     seller = order.items.get().seller
-    assert SellerBalance.objects.get(seller=seller).available == 900
+    assert SellerBalance.objects.get(seller=seller).pending == 900
 
     response = post_webhook(
         envelope(
@@ -50,7 +50,7 @@ def test_succeeded_webhook_finalises_refund_order_licences_balance_and_transfers
     assert pending_refund.succeeded_at is not None
     assert order.status == Order.Status.REFUNDED
     assert not License.objects.active().filter(order=order).exists()
-    assert SellerBalance.objects.get(seller=seller).available == 0
+    assert SellerBalance.objects.get(seller=seller).pending == 0
     debit = LedgerEntry.objects.get(order=order, kind=LedgerEntry.Kind.REFUND_DEBIT)
     assert (debit.requested_amount, debit.applied_amount, debit.refund_id) == (
         -900,
@@ -113,7 +113,7 @@ def test_failed_webhook_restores_the_order_and_a_new_request_works(
     assert pending_refund.failed_at is not None
     assert order.status == Order.Status.COMPLETED
     assert License.objects.active().filter(order=order).count() == 1
-    assert SellerBalance.objects.get(seller=order.items.get().seller).available == 900
+    assert SellerBalance.objects.get(seller=order.items.get().seller).pending == 900
 
     retry = client_for(order.buyer).post(f"/api/v1/marketplace/orders/{order.id}/refund", {})
     assert retry.status_code == 200
@@ -184,20 +184,31 @@ def test_refund_found_by_our_id_in_metadata_when_provider_id_is_missing(
     assert refund.hyperswitch_refund_id == "psp_ref_999"
 
 
-def test_balance_is_clamped_at_zero_and_the_applied_amount_recorded(pending_refund, post_webhook):
+def test_a_refund_beyond_the_money_left_records_debt_instead_of_losing_it(
+    pending_refund, post_webhook
+):
     from payments.ledger import post_entry
 
     seller = pending_refund.order.items.get().seller
-    post_entry(seller=seller, currency="EUR", kind=LedgerEntry.Kind.PAYOUT, amount=-600)
-    assert SellerBalance.objects.get(seller=seller).available == 300
+    # 600 of the sale's 900 already left (a payout-like debit from pending).
+    post_entry(seller=seller, currency="EUR", kind=LedgerEntry.Kind.ADJUSTMENT, amount=-600)
+    assert SellerBalance.objects.get(seller=seller).pending == 300
 
     post_webhook(
         {"event_type": "refund_succeeded", "refund_id": pending_refund.hyperswitch_refund_id}
     )
 
     debit = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND_DEBIT)
-    assert (debit.requested_amount, debit.applied_amount, debit.balance_after) == (-900, -300, 0)
-    assert SellerBalance.objects.get(seller=seller).available == 0
+    assert (debit.requested_amount, debit.applied_amount, debit.pending_delta) == (-900, -300, -300)
+    debt = LedgerEntry.objects.get(kind=LedgerEntry.Kind.DEBT)
+    assert (debt.requested_amount, debt.debt_delta, debt.refund_id) == (
+        -600,
+        600,
+        pending_refund.pk,
+    )
+    balance = SellerBalance.objects.get(seller=seller)
+    assert (balance.pending, balance.available, balance.debt) == (0, 0, 600)
+    assert balance.total == debt.balance_after == -600
     call_command("check_ledger")
 
 
@@ -262,8 +273,7 @@ def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, 
 
     order = completed_order()
     # a crash between phase 1 and phase 2: pending, no provider id, never sent
-    refund = Refund.objects.create(order=order, amount=order.total_amount, currency="EUR")
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
+    refund = opened_refund(order)
     settings.REFUND_RECONCILE_AFTER = 0
     psp.refund_mode = "ok"
 
