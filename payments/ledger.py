@@ -108,6 +108,12 @@ def _take(balance: SellerBalance, amount: int, *, order_of=("pending", "availabl
     return Taken(pending=taken["pending"], available=taken["available"], debt=rest)
 
 
+def take(balance: SellerBalance, amount: int) -> Taken:
+    """Where ``amount`` would come from (pending, then available, the rest as debt); moves
+    nothing — the caller records the entry that combines it with other deltas."""
+    return _take(balance, amount)
+
+
 def credit(*, balance: SellerBalance, kind: str, amount: int, into: str = "pending", **links):
     """Earnings: credited to ``into``, then any debt is repaid from them first."""
     entries = [record(balance=balance, kind=kind, requested=amount, **{into: amount}, **links)]

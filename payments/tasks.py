@@ -5,10 +5,11 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth.models import Group
 
 from accounts.tasks import send_templated_email
 from payments import services, webhooks
-from payments.models import Refund
+from payments.models import Dispute, Refund
 from veza.money import format_money
 
 logger = logging.getLogger(__name__)
@@ -61,3 +62,38 @@ def deliver_sandbox_webhook(*, envelope: dict) -> dict:
     raw = json.dumps(envelope).encode()
     receipt = webhooks.receive(raw_body=raw, signature=webhooks.sign(raw), source="sandbox")
     return receipt.body
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_dispute_notification(self, *, dispute_id: str, event: str) -> None:
+    """Email the order's sellers and the Finance group that a dispute opened or closed."""
+    dispute = Dispute.objects.select_related("order").filter(pk=dispute_id).first()
+    if dispute is None:
+        return
+    order = dispute.order
+    sellers = {item.seller for item in order.items.select_related("seller")}
+    finance = Group.objects.filter(name="Finance").first()
+    staff = list(finance.user_set.filter(is_active=True)) if finance else []
+    context = {
+        "dispute_id": str(dispute.pk),
+        "order_id": str(order.pk),
+        "amount": format_money(dispute.amount, dispute.currency),
+        "status": dispute.status,
+        "reason": dispute.reason,
+        "evidence_due_at": dispute.evidence_due_at,
+        "fee": settings.DISPUTE_FEE,
+    }
+    recipients = [("seller", u, f"{settings.FRONTEND_URL}/orders/{order.pk}") for u in sellers]
+    recipients += [("finance", u, f"/admin/payments/dispute/{dispute.pk}/change/") for u in staff]
+    for role, user, url in recipients:
+        send_templated_email.run(
+            template=f"dispute_{event}",
+            to=[user.email],
+            context={**context, "username": user.username, "role": role, "url": url},
+        )

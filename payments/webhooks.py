@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.selectors import note_signature_failure
-from payments import errors
+from payments import disputes, errors
 from payments.checkout import apply_payment_status
 from payments.metrics import webhook_events, webhook_signature_failures
 from payments.models import EventOutcome, Refund, WebhookEvent
@@ -49,6 +49,13 @@ class Notification:
     status: str
     error_message: str
     payload: dict
+    object: dict
+
+    @property
+    def is_dispute(self) -> bool:
+        return self.event_type.lower().startswith("dispute") or isinstance(
+            self.object.get("dispute_id"), str
+        )
 
     @property
     def is_refund(self) -> bool:
@@ -79,17 +86,51 @@ class Notification:
         return None
 
 
+MAX_STORED_DEPTH = 32
+MAX_TEXT = 256
+
+
+def storable(text: str) -> str:
+    """A string PostgreSQL always accepts: no NUL, no lone surrogate."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _text(value) -> str:
-    return (
-        value.strip() if isinstance(value, str) else (str(value) if isinstance(value, int) else "")
-    )
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        value = str(value) if abs(value) < 10**40 else ""
+    return storable(value.strip())[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+def _sanitised(value, depth: int = 0):
+    """A copy of a JSON value that PostgreSQL's jsonb stores whatever the provider sent."""
+    if depth > MAX_STORED_DEPTH:
+        return "…(nested too deep)"
+    if isinstance(value, dict):
+        return {storable(str(k)): _sanitised(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sanitised(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return str(value)
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse(raw_body: bytes) -> Notification:
-    """Flat, nested (``object``) or Hyperswitch envelope (``content.object``) shapes."""
+    """Flat, nested (``object``) or Hyperswitch envelope (``content.object``) shapes.
+
+    Whatever bytes a signed body holds, this either returns or raises ``MalformedWebhook``:
+    invalid UTF-8, NaN, numbers past Python's limits and nesting past the parser's are 400.
+    """
     try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = json.loads(raw_body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.MalformedWebhook("The webhook body is not valid JSON.") from exc
     if not isinstance(payload, dict):
         raise errors.MalformedWebhook()
@@ -112,7 +153,8 @@ def parse(raw_body: bytes) -> Notification:
         metadata_refund_id=_text(metadata.get("refund_id")),
         status=pick("status"),
         error_message=pick("error_message") or _text(obj.get("refund_error_message")),
-        payload=payload,
+        payload=_sanitised(payload),
+        object=obj,
     )
 
 
@@ -135,7 +177,12 @@ def receive(
     except errors.MalformedWebhook:
         _store_unprocessable(raw_body, remote_addr, source, "malformed body")
         raise
-    kind = WebhookEvent.Kind.REFUND if note.is_refund else WebhookEvent.Kind.PAYMENT
+    if note.is_dispute:
+        kind = WebhookEvent.Kind.DISPUTE
+    elif note.is_refund:
+        kind = WebhookEvent.Kind.REFUND
+    else:
+        kind = WebhookEvent.Kind.PAYMENT
     if kind == WebhookEvent.Kind.REFUND and not (note.refund_id or note.metadata_refund_id):
         _store(note, kind, "error", "refund event without a refund id", remote_addr, source)
         raise errors.MalformedWebhook("A refund event must carry a refund id.")
@@ -169,7 +216,7 @@ def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent |
     try:
         with transaction.atomic():
             return WebhookEvent.objects.create(
-                event_id=note.event_id or None,
+                event_id=_dedup_key(note.event_id),
                 **_fields(note, kind, remote_addr, source),
                 outcome=EventOutcome.PROCESSED,
             )
@@ -177,7 +224,22 @@ def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent |
         return None
 
 
+def _dedup_key(event_id: str) -> str | None:
+    """The event id as stored for deduplication; an over-long one by its digest."""
+    if not event_id:
+        return None
+    if len(event_id) <= 128:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
 def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, str]:
+    if kind == WebhookEvent.Kind.DISPUTE:
+        outcome, dispute, detail = disputes.apply_dispute_event(
+            disputes.event_from(event_type=note.event_type, obj=note.object)
+        )
+        event.order_id = dispute.order_id if dispute else None
+        return outcome, detail
     if kind == WebhookEvent.Kind.REFUND:
         outcome, refund = apply_refund_status(
             provider_refund_id=note.refund_id or None,
@@ -210,7 +272,7 @@ def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, 
 
 def _fields(note: Notification, kind: str, remote_addr, source) -> dict:
     return {
-        "provider_event_id": note.event_id,
+        "provider_event_id": note.event_id[:128],
         "event_type": note.event_type[:64],
         "kind": kind,
         "payment_id": note.payment_id[:128],
@@ -231,7 +293,7 @@ def _store(note: Notification, kind: str, outcome: str, detail: str, remote_addr
 
 def _store_unprocessable(raw_body: bytes, remote_addr, source, detail: str) -> None:
     WebhookEvent.objects.create(
-        payload={"raw": raw_body[:4000].decode("utf-8", "replace")},
+        payload={"raw": storable(raw_body[:4000].decode("utf-8", "replace"))},
         outcome=EventOutcome.ERROR,
         detail=detail,
         remote_addr=remote_addr,

@@ -24,6 +24,8 @@ def problems(settings: dict) -> list[str]:
         found.append(f"CHAT_JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters long.")
     if settings["PLATFORM_FEE_PERCENT"] not in range(0, 101):
         found.append("PLATFORM_FEE_PERCENT must be between 0 and 100.")
+    if settings.get("DISPUTE_FEE", 0) < 0:
+        found.append("DISPUTE_FEE must be zero or a positive amount of minor units.")
     if settings["PSP_TIMEOUT"] <= 0:
         found.append("PSP_TIMEOUT must be a positive number of seconds.")
     if settings["MAX_UPLOAD_SIZE"] <= 0 or settings["MAX_CONCURRENT_UPLOADS"] <= 0:

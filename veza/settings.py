@@ -243,6 +243,9 @@ HYPERSWITCH_API_KEY = env.str("HYPERSWITCH_API_KEY", default="")
 HYPERSWITCH_WEBHOOK_SECRET = env.str("HYPERSWITCH_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET)
 PSP_TIMEOUT = env.float("PSP_TIMEOUT", default=10.0)
 PLATFORM_FEE_PERCENT = env.int("PLATFORM_FEE_PERCENT", default=10)
+DISPUTE_FEE = env.int(
+    "DISPUTE_FEE", default=0
+)  # minor units, debited from sellers on a lost dispute
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
 REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds
 SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)

@@ -7,6 +7,7 @@ from payments.providers.base import (
     PaymentResult,
     ProviderError,
     RefundResult,
+    dispute_status,
     refund_status,
 )
 from payments.providers.hyperswitch import HyperswitchProvider
@@ -30,6 +31,7 @@ __all__ = [
     "PaymentResult",
     "ProviderError",
     "RefundResult",
+    "dispute_status",
     "get_provider",
     "refund_status",
 ]

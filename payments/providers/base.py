@@ -6,7 +6,7 @@ that services only ever see our own ``Refund.Status`` values.
 
 from dataclasses import dataclass
 
-from payments.models import Refund
+from payments.models import Dispute, Refund
 
 # The provider's words for a terminal refund (its API says succeeded/failed; older payloads
 # and connectors also use these spellings). Anything else — pending, review — is not final.
@@ -17,6 +17,29 @@ _REFUND_STATUSES = {
     "failure": Refund.Status.FAILED,
     "transaction_failure": Refund.Status.FAILED,
 }
+
+
+# Dispute event types and ``dispute_status`` values (Hyperswitch says dispute_opened,
+# dispute_won...; some connectors drop the prefix) → our Dispute.Status.
+_DISPUTE_STATUSES = {
+    "opened": Dispute.Status.OPENED,
+    "open": Dispute.Status.OPENED,
+    "challenged": Dispute.Status.CHALLENGED,
+    "won": Dispute.Status.WON,
+    "lost": Dispute.Status.LOST,
+    "accepted": Dispute.Status.ACCEPTED,
+    "cancelled": Dispute.Status.CANCELLED,
+    "canceled": Dispute.Status.CANCELLED,
+    "expired": Dispute.Status.EXPIRED,
+}
+
+
+def dispute_status(provider_word) -> Dispute.Status | None:
+    """Our dispute status for an event type or a ``dispute_status``; None when unknown."""
+    if not isinstance(provider_word, str):
+        return None
+    word = provider_word.strip().lower().removeprefix("dispute_")
+    return _DISPUTE_STATUSES.get(word)
 
 
 def refund_status(provider_status: str | None) -> Refund.Status:

@@ -6,8 +6,10 @@ from a Celery task, once Veza has recorded the provider id (``on_recorded``).
 """
 
 import uuid
+from datetime import timedelta
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from payments.providers.base import (
     PaymentProvider,
@@ -99,4 +101,46 @@ class SandboxProvider(PaymentProvider):
             },
         }
         # By name: the task module imports the inbound path, which imports the providers.
+        enqueue_on_commit(DELIVER_TASK, envelope=envelope)
+
+    def raise_dispute(
+        self, *, payment_id: str, amount: int, currency: str, outcome: str | None = None
+    ) -> str:
+        """The buyer's bank disputes a payment: ``dispute_opened`` now, then — when
+        ``outcome`` is given (won, lost, accepted, cancelled, expired) — the decision, each a
+        signed webhook through the real inbound path. Returns the provider's dispute id."""
+        dispute_id = f"dp_sbx_{uuid.uuid4().hex}"
+        for event in ["opened", *([outcome] if outcome else [])]:
+            self.settle_dispute(
+                dispute_id=dispute_id,
+                payment_id=payment_id,
+                amount=amount,
+                currency=currency,
+                outcome=event,
+            )
+        return dispute_id
+
+    def settle_dispute(
+        self, *, dispute_id: str, payment_id: str, amount: int, currency: str, outcome: str
+    ) -> None:
+        now = timezone.now()
+        envelope = {
+            "merchant_id": "veza_sandbox",
+            "event_id": f"evt_sbx_{uuid.uuid4().hex}",
+            "event_type": f"dispute_{outcome}",
+            "content": {
+                "type": "dispute_details",
+                "object": {
+                    "dispute_id": dispute_id,
+                    "payment_id": payment_id,
+                    "amount": str(amount),
+                    "currency": currency,
+                    "dispute_stage": "dispute",
+                    "dispute_status": f"dispute_{outcome}",
+                    "connector_reason": "sandbox: fraudulent",
+                    "challenge_required_by": (now + timedelta(days=7)).isoformat(),
+                    "created_at": now.isoformat(),
+                },
+            },
+        }
         enqueue_on_commit(DELIVER_TASK, envelope=envelope)
