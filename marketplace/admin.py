@@ -48,6 +48,11 @@ class LicenseInline(admin.TabularInline):
 
 
 class RefundOrderForm(forms.Form):
+    items = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Pick the items to refund; none picked refunds every item not yet refunded.",
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
     override_window_reason = forms.CharField(
         required=False,
@@ -103,6 +108,15 @@ class OrderAdmin(ReadOnlyAdmin):
         for order in orders:
             order.window_expired = refund_window_expired(order=order, now=now)
         form = RefundOrderForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        form.fields["items"].choices = [
+            (
+                str(item.pk),
+                f"{str(order.pk)[:8]} — {item.product.title} — {money(item.price, item.currency)}",
+            )
+            for order in orders
+            for item in order.items.select_related("product")
+            if not item.refunded
+        ]
         if not form.is_bound or not form.is_valid():
             return TemplateResponse(
                 request,
@@ -118,6 +132,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 },
             )
         reason = form.cleaned_data["reason"]
+        picked = set(form.cleaned_data["items"])
         override = form.cleaned_data["override_window_reason"].strip()
         may_override = request.user.has_perm("payments.override_refund_window")
         for order in orders:
@@ -129,10 +144,12 @@ class OrderAdmin(ReadOnlyAdmin):
                 )
                 continue
             try:
+                chosen = [str(i.pk) for i in order.items.all() if str(i.pk) in picked]
                 submission = request_refund(
                     order_id=order.pk,
                     requested_by=request.user,
                     reason=reason,
+                    item_ids=chosen or None,
                     override_window_reason=override if may_override else "",
                     as_staff=True,
                     request=request,

@@ -6,18 +6,30 @@ the reconciliation task (``payments.services``), never a copy of them.
 
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.db.models import Prefetch
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, Prefetch, Value, When
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from audit.services import record
 from marketplace.models import License, OrderItem
 from payments.admin_overview import STATUS_COLOURS
-from payments.models import LedgerEntry, Refund, SellerBalance, SellerTransfer, WebhookEvent
+from payments.disputes import add_note
+from payments.models import (
+    Dispute,
+    LedgerEntry,
+    Refund,
+    SellerBalance,
+    SellerTransfer,
+    WebhookEvent,
+)
 from payments.selectors import stuck_refunds
 from payments.services import reconcile_refund
 from veza.money import format_money as money
@@ -347,3 +359,214 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "kind", "event_type", "source")
     search_fields = ("provider_event_id", "payment_id", "refund_ref", "event_type")
     date_hierarchy = "received_at"
+
+
+class DisputeOpenFirst(admin.SimpleListFilter):
+    title = "open"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(status__in=Dispute.TERMINAL)
+        if self.value() == "no":
+            return queryset.filter(status__in=Dispute.TERMINAL)
+        return queryset
+
+
+class DisputeNoteForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=5000,
+        label="Add an internal note",
+        help_text="Visible to staff only; kept as written (notes are never edited).",
+    )
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
+
+    list_display = (
+        "short_id",
+        "order_link",
+        "amount_display",
+        "status_badge",
+        "stage",
+        "evidence_due",
+        "opened_at",
+        "closed_at",
+    )
+    list_filter = (DisputeOpenFirst, "status", "stage")
+    search_fields = ("provider_dispute_id", "order__hyperswitch_payment_id", "order__buyer__email")
+    search_help_text = "Provider dispute id, payment id or buyer email"
+    list_select_related = ("order",)
+    fieldsets = (
+        (
+            "Dispute",
+            {
+                "fields": (
+                    "id",
+                    "provider_dispute_id",
+                    "status_badge",
+                    "stage",
+                    "reason",
+                    "amount_display",
+                    "evidence_due",
+                    "opened_at",
+                    "closed_at",
+                )
+            },
+        ),
+        ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
+        ("Money", {"fields": ("ledger_table",)}),
+        ("Internal notes", {"fields": ("notes_table",)}),
+    )
+    readonly_fields = flatten_fieldsets(fieldsets)
+    change_form_template = "admin/payments/dispute/change_form.html"
+
+    def get_ordering(self, request):
+        # Open disputes first, the most urgent evidence deadline on top; closed ones after.
+        closed = Case(
+            When(status__in=list(Dispute.TERMINAL), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        return [closed.asc(), F("evidence_due_at").asc(nulls_last=True), "-opened_at"]
+
+    @admin.display(description="dispute", ordering="id")
+    def short_id(self, dispute: Dispute) -> str:
+        return str(dispute.pk)[:8]
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, dispute: Dispute) -> str:
+        url = reverse("admin:marketplace_order_change", args=[dispute.order_id])
+        return format_html('<a href="{}">{}</a>', url, str(dispute.order_id)[:8])
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, dispute: Dispute) -> str:
+        return money(dispute.amount, dispute.currency)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, dispute: Dispute) -> str:
+        colour = "#c62828" if dispute.status in ("lost", "accepted", "expired") else "#d98c00"
+        if dispute.status in Dispute.RETURNS_MONEY:
+            colour = "#2e7d32"
+        return format_html(
+            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
+            colour,
+            dispute.get_status_display(),
+        )
+
+    @admin.display(description="evidence due", ordering="evidence_due_at")
+    def evidence_due(self, dispute: Dispute) -> str:
+        if dispute.evidence_due_at is None:
+            return "—"
+        overdue = not dispute.is_terminal and dispute.evidence_due_at < timezone.now()
+        if overdue:
+            return format_html(
+                '<strong class="vz-overdue" style="color:#c62828">overdue: {}</strong>',
+                dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        return dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="order")
+    def order_summary(self, dispute: Dispute) -> str:
+        order = dispute.order
+        url = reverse("admin:marketplace_order_change", args=[order.pk])
+        return format_html(
+            '<a href="{}">{}</a> — {} — buyer {} — total {} — payment {}',
+            url,
+            order.pk,
+            order.get_status_display(),
+            order.buyer.username,
+            money(order.total_amount, order.currency),
+            order.hyperswitch_payment_id or "—",
+        )
+
+    @admin.display(description="sellers")
+    def sellers_table(self, dispute: Dispute) -> str:
+        shares = dispute.shares.select_related("seller")
+        return _table(
+            ["seller", "share", "from pending", "from available", "as debt"],
+            [
+                (
+                    s.seller.username,
+                    money(s.amount, dispute.currency),
+                    money(s.from_pending, dispute.currency),
+                    money(s.from_available, dispute.currency),
+                    money(s.as_debt, dispute.currency),
+                )
+                for s in shares
+            ],
+        )
+
+    @admin.display(description="licences")
+    def licences_table(self, dispute: Dispute) -> str:
+        licences = License.objects.filter(order=dispute.order_id).select_related("product")
+        return _table(
+            ["product", "granted", "suspended", "revoked"],
+            [
+                (lic.product.title, lic.granted_at, lic.suspended_at or "—", lic.revoked_at or "—")
+                for lic in licences
+            ],
+        )
+
+    @admin.display(description="ledger entries of the dispute")
+    def ledger_table(self, dispute: Dispute) -> str:
+        entries = LedgerEntry.objects.filter(dispute=dispute).select_related("seller")
+        return _table(
+            ["when", "seller", "kind", "effect", "pending", "available", "held", "debt"],
+            [
+                (
+                    e.created_at,
+                    e.seller.username,
+                    e.get_kind_display(),
+                    money(e.applied_amount, e.currency, signed=True),
+                    money(e.pending_delta, e.currency, signed=True),
+                    money(e.available_delta, e.currency, signed=True),
+                    money(e.held_delta, e.currency, signed=True),
+                    money(e.debt_delta, e.currency, signed=True),
+                )
+                for e in entries.order_by("created_at")
+            ],
+        )
+
+    @admin.display(description="notes")
+    def notes_table(self, dispute: Dispute) -> str:
+        notes = dispute.notes.select_related("author")
+        return _table(
+            ["when", "by", "note"],
+            [(n.created_at, n.author.username if n.author else "—", n.text) for n in notes],
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        dispute = self.get_object(request, object_id)
+        form = DisputeNoteForm()
+        if request.method == "POST" and dispute is not None:
+            if not request.user.has_perm("payments.add_disputenote"):
+                record(
+                    action="admin.dispute_note_refused",
+                    actor=request.user,
+                    target=dispute,
+                    request=request,
+                )
+                raise PermissionDenied
+            form = DisputeNoteForm(request.POST)
+            if form.is_valid():
+                add_note(
+                    dispute=dispute,
+                    author=request.user,
+                    text=form.cleaned_data["text"],
+                    request=request,
+                )
+                self.message_user(request, "Note added to the dispute.", messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        context = {
+            **(extra_context or {}),
+            "note_form": form,
+            "may_add_note": request.user.has_perm("payments.add_disputenote"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)

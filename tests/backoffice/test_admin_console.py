@@ -196,3 +196,69 @@ def test_changes_made_in_the_admin_are_audited():
     assert "role" in str(entry.details["changes"]).lower()
     target.refresh_from_db()
     assert target.role == "creator" and target.token_version == 1
+
+
+def test_staff_refund_only_the_items_they_pick(psp):
+    from tests.marketplace.factories import ProductFactory
+
+    order = completed_order(products=[ProductFactory(price=1000), ProductFactory(price=2500)])
+    first, second = order.items.order_by("position")
+    client, _ = staff_client("Finance")
+    data = {"action": "refund_orders", "_selected_action": [str(order.pk)]}
+    page = client.post("/admin/marketplace/order/", data).content.decode()
+    assert str(second.pk) in page and "€25.00" in page
+    client.post(
+        "/admin/marketplace/order/",
+        {**data, "confirm": "yes", "reason": "wrong licence", "items": [str(second.pk)]},
+        follow=True,
+    )
+    refund = Refund.objects.get(order=order)
+    assert refund.amount == 2500
+    assert list(refund.refund_items.values_list("order_item", flat=True)) == [second.pk]
+
+
+def test_dispute_console_lists_open_disputes_by_due_date_and_takes_notes(post_webhook):
+    from payments.models import Dispute, DisputeNote
+
+    orders = [completed_order() for _ in range(3)]
+    due = ["2026-01-01T00:00:00Z", "2099-01-02T00:00:00Z", "2099-01-01T00:00:00Z"]
+    for n, (order, when) in enumerate(zip(orders, due, strict=True)):
+        post_webhook(
+            {
+                "event_type": "dispute_opened",
+                "event_id": f"evt_console_{n}",
+                "content": {
+                    "object": {
+                        "dispute_id": f"dp_console_{n}",
+                        "payment_id": order.hyperswitch_payment_id,
+                        "amount": str(order.total_amount),
+                        "currency": "EUR",
+                        "dispute_stage": "dispute",
+                        "challenge_required_by": when,
+                    }
+                },
+            }
+        )
+    client, staff = staff_client("Finance")
+    page = client.get("/admin/payments/dispute/").content.decode()
+    order_in_page = [
+        str(Dispute.objects.get(provider_dispute_id=f"dp_console_{n}").pk)[:8] for n in (0, 2, 1)
+    ]
+    indexes = [page.index(short) for short in order_in_page]
+    assert indexes == sorted(indexes)  # overdue first, then the nearest deadline
+    assert "overdue" in page
+
+    dispute = Dispute.objects.get(provider_dispute_id="dp_console_0")
+    url = f"/admin/payments/dispute/{dispute.pk}/change/"
+    detail = client.get(url).content.decode()
+    for expected in ("Dispute hold", "suspended", orders[0].hyperswitch_payment_id):
+        assert expected.lower() in detail.lower(), expected
+    response = client.post(url, {"text": "Asked the buyer for the receipt."})
+    assert response.status_code == 302
+    note = DisputeNote.objects.get(dispute=dispute)
+    assert (note.author, note.text) == (staff, "Asked the buyer for the receipt.")
+    assert AuditLog.objects.filter(action="dispute.note_added", actor=staff).exists()
+    assert "Asked the buyer" in client.get(url).content.decode()
+    auditor, _ = staff_client("Auditor")
+    assert auditor.post(url, {"text": "nope"}).status_code == 403
+    assert DisputeNote.objects.count() == 1
