@@ -110,3 +110,48 @@ def test_finance_staff_syncs_a_stuck_refund_in_the_admin(browser_page, live_serv
     page.wait_for_selector("#result_list")
     assert "admin.refund_sync" in page.inner_text("#result_list")
     page.screenshot(path=ARTIFACTS / "06-audit-log.png", full_page=True)
+
+
+def test_finance_follows_a_dispute_in_the_console(browser_page, live_server):
+    """The dispute console: the list (overdue first) and one dispute's page with a note."""
+    from payments.disputes import apply_dispute_event, event_from
+
+    page = browser_page
+    staff = UserFactory(username="dora", email="dora@veza.test", is_staff=True)
+    staff.set_password("Correct-Horse-42!")
+    staff.save()
+    staff.groups.add(Group.objects.get(name="Finance"))
+    for n, due in enumerate(["2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]):
+        order = completed_order()
+        apply_dispute_event(
+            event_from(
+                event_type="dispute_opened",
+                obj={
+                    "dispute_id": f"dp_browser_{n}",
+                    "payment_id": order.hyperswitch_payment_id,
+                    "amount": str(order.total_amount),
+                    "currency": "EUR",
+                    "dispute_stage": "dispute",
+                    "connector_reason": "fraudulent",
+                    "challenge_required_by": due,
+                },
+            )
+        )
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/payments/dispute/")
+    page.fill("#id_username", "dora@veza.test")
+    page.fill("#id_password", "Correct-Horse-42!")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#result_list")
+    rows = page.inner_text("#result_list")
+    assert "overdue" in rows
+    page.screenshot(path=ARTIFACTS / "dispute-01-list.png", full_page=True)
+
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("#dispute-note-form")
+    assert "Dispute hold" in page.content()
+    page.fill("#dispute-note-form textarea", "Evidence sent to the bank.")
+    page.click("#dispute-note-form input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "Evidence sent to the bank." in page.content()
+    page.screenshot(path=ARTIFACTS / "dispute-02-detail.png", full_page=True)
