@@ -4,25 +4,36 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
 
-from veza.throttling import WindowedThrottle
+from veza.throttling import ClientIpThrottle, WindowedThrottle
 
 
-class RegistrationThrottle(WindowedThrottle):
-    """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
-
-    scope = "register"
-    limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
+class _PerHourThrottle(WindowedThrottle):
+    """``limit_setting`` requests per hour per client IP, counted under the class's scope."""
 
     def parse_rate(self, rate):
-        return settings.REGISTRATION_RATE_LIMIT_PER_HOUR, 3600
+        return getattr(settings, self.limit_setting), 3600
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginFailureThrottle(SimpleRateThrottle):
+class RegistrationThrottle(_PerHourThrottle):
+    """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
+
+    scope = "register"
+    limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
+
+
+class PasswordResetThrottle(_PerHourThrottle):
+    """PASSWORD_RESET_RATE_LIMIT_PER_HOUR reset emails per client IP, a counter of its own:
+    asking for reset links never uses up the address's registrations, nor the reverse."""
+
+    scope = "password-reset"
+    limit_setting = "PASSWORD_RESET_RATE_LIMIT_PER_HOUR"
+
+
+class LoginFailureThrottle(ClientIpThrottle):
     """Counts *failed* logins per IP and per account; refuses while either is over the limit.
 
     ``allow_request`` only reads the failure history; the login view calls

@@ -3,13 +3,14 @@ from typing import Any
 from django.db import models
 
 from audit.models import AuditLog
+from veza.client_ip import client_ip as _client_ip
 
 
 def client_ip(request) -> str | None:
-    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (never trust XFF)."""
+    """The client's address as ``veza.client_ip`` decides it (None without a request)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return _client_ip(request) or None
 
 
 def record(

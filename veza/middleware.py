@@ -5,6 +5,7 @@ import uuid
 
 from django.http import JsonResponse
 
+from veza.client_ip import client_ip
 from veza.logging import request_id_var
 
 logger = logging.getLogger("veza.request")
@@ -55,6 +56,7 @@ def _log_request(request, status: int, duration: float) -> None:
             "route": route,
             "status": status,
             "duration_ms": round(duration * 1000, 1),
+            "client_ip": client_ip(request),
         },
     )
 
