@@ -13,6 +13,13 @@ def client_ip(request) -> str | None:
     return _client_ip(request) or None
 
 
+def _user_agent(request) -> str:
+    if request is None:
+        return ""
+    # A header is the client's string: PostgreSQL text cannot hold a NUL.
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512]
+
+
 def record(
     *,
     action: str,
@@ -37,6 +44,6 @@ def record(
         target_type=target_type,
         target_id=str(target_id),
         ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
+        user_agent=_user_agent(request),
         details=details or {},
     )

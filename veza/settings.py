@@ -51,6 +51,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "veza.middleware.RequestIdMiddleware",
+    # Outside the middlewares that can refuse a request (a bad Host, CSRF): their HTML
+    # answers to API paths become JSON too.
+    "veza.middleware.JsonApiErrorsMiddleware",
+    "veza.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,7 +63,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "veza.middleware.JsonApiErrorsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -171,6 +174,10 @@ RATE_LIMIT_LIMIT = env.int("RATE_LIMIT_LIMIT", default=200 if _DEPLOYED else 100
 RATE_LIMIT_WINDOW = env.int("RATE_LIMIT_WINDOW", default=60)  # seconds
 AUTH_RATE_LIMIT_LOGIN_ATTEMPTS = env.int("AUTH_RATE_LIMIT_LOGIN_ATTEMPTS", default=5)
 AUTH_RATE_LIMIT_LOGIN_WINDOW = env.int("AUTH_RATE_LIMIT_LOGIN_WINDOW", default=15)  # minutes
+# The per-account lock (accounts.throttling.LoginFailureThrottle): far above the per-IP limit,
+# and never applied to an address the account recently signed in from.
+AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS = env.int("AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS", default=50)
+AUTH_KNOWN_ADDRESS_DAYS = env.int("AUTH_KNOWN_ADDRESS_DAYS", default=30)
 REGISTRATION_RATE_LIMIT_PER_HOUR = env.int(
     "REGISTRATION_RATE_LIMIT_PER_HOUR", default=3 if _DEPLOYED else 20
 )

@@ -57,7 +57,7 @@ class LoginView(APIView):
         except services.errors.InvalidCredentials:
             LoginFailureThrottle().record_failure(request)
             raise
-        LoginFailureThrottle().reset(request)
+        LoginFailureThrottle().record_success(request)
         return Response({**issue_tokens(user), "user": s.UserOutput(user).data})
 
 
