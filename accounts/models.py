@@ -51,8 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     avatar_url = models.URLField(blank=True, max_length=500)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
     email_verified = models.BooleanField(default=False)
-    # Bumped on logout, password reset and role change: every JWT carrying an older value
-    # is rejected, which revokes all of the user's tokens at once.
+    # Bumped on logout, role change and any change of the stored password (see save()): every
+    # JWT carrying an older value is rejected, which revokes all of the user's tokens at once.
     token_version = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -83,6 +83,68 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_creator(self) -> bool:
         return self.role in CREATOR_ROLES
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_password = instance.__dict__.get("password")
+        return instance
+
+    def save(self, *args, **kwargs):
+        """Saving a new password revokes every token, whichever path changed it: the API's
+        reset, the admin's password form, ``manage.py changepassword``, or ``set_password()``
+        and ``save()`` in a shell. The bump is in the same UPDATE as the new hash."""
+        update_fields = kwargs.get("update_fields")
+        revoke = self._password_is_changing(update_fields)
+        if revoke:
+            previous_version = self.token_version
+            self.token_version = F("token_version") + 1
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            if revoke:
+                self.token_version = previous_version
+            raise
+        if revoke:
+            self.refresh_from_db(fields=["token_version"])
+        self._stored_password = self.__dict__.get("password")
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        fields = kwargs.get("fields")
+        if fields is None or "password" in fields:
+            self._stored_password = self.__dict__.get("password")
+
+    def _password_is_changing(self, update_fields) -> bool:
+        if self._state.adding or getattr(self, "_rehashing", False):
+            return False
+        if update_fields is not None and "password" not in update_fields:
+            return False
+        if "password" not in self.__dict__:  # deferred and never assigned
+            return False
+        stored = getattr(self, "_stored_password", None)
+        if stored is None:
+            # Loaded without its hash: only set_password() tells us it changed.
+            return self._password is not None
+        return stored != self.password
+
+    def check_password(self, raw_password) -> bool:
+        # A correct password may be re-hashed with a newer hasher and saved: the password
+        # itself did not change, so that save must not revoke anything.
+        self._rehashing = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing = False
+
+    async def acheck_password(self, raw_password) -> bool:
+        self._rehashing = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self._rehashing = False
 
     def revoke_tokens(self) -> None:
         """Invalidate every token issued so far (atomic increment, then refresh)."""

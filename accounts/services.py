@@ -142,8 +142,7 @@ def reset_password(*, token: str, password: str, request=None) -> User:
             raise errors.InvalidToken()
         validate_password(password, user)
         user.set_password(password)
-        user.save(update_fields=["password", "updated_at"])
-        user.revoke_tokens()
+        user.save(update_fields=["password", "updated_at"])  # revokes every token (the model)
         record(action="auth.password_reset", actor=user, target=user, request=request)
     return user
 

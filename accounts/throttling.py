@@ -4,29 +4,49 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
 
-from veza.throttling import WindowedThrottle
+from veza.throttling import ClientIpThrottle, WindowedThrottle
 
 
-class RegistrationThrottle(WindowedThrottle):
-    """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
-
-    scope = "register"
-    limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
+class _PerHourThrottle(WindowedThrottle):
+    """``limit_setting`` requests per hour per client IP, counted under the class's scope."""
 
     def parse_rate(self, rate):
-        return settings.REGISTRATION_RATE_LIMIT_PER_HOUR, 3600
+        return getattr(settings, self.limit_setting), 3600
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginFailureThrottle(SimpleRateThrottle):
-    """Counts *failed* logins per IP and per account; refuses while either is over the limit.
+class RegistrationThrottle(_PerHourThrottle):
+    """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
 
-    ``allow_request`` only reads the failure history; the login view calls
-    ``record_failure`` when the credentials are wrong, so successful logins cost nothing.
+    scope = "register"
+    limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
+
+
+class PasswordResetThrottle(_PerHourThrottle):
+    """PASSWORD_RESET_RATE_LIMIT_PER_HOUR reset emails per client IP, a counter of its own:
+    asking for reset links never uses up the address's registrations, nor the reverse."""
+
+    scope = "password-reset"
+    limit_setting = "PASSWORD_RESET_RATE_LIMIT_PER_HOUR"
+
+
+class LoginFailureThrottle(ClientIpThrottle):
+    """Failed logins, counted per client IP and per account, with two different strictnesses.
+
+    - Per IP: strict. ``AUTH_RATE_LIMIT_LOGIN_ATTEMPTS`` failures in
+      ``AUTH_RATE_LIMIT_LOGIN_WINDOW`` minutes and that address gets 429, whatever account it
+      tries, even with a correct password.
+    - Per account: a lock that cannot be used to shut the owner out. Its threshold is much
+      higher (``AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS``, a slowdown for an attack spread over many
+      addresses), and an address the account signed in from successfully within
+      ``AUTH_KNOWN_ADDRESS_DAYS`` is not subject to it at all: strangers failing on purpose
+      can at worst stop sign-ins from addresses the owner has never used.
+
+    ``allow_request`` only reads the failure history; the login view calls ``record_failure``
+    when the credentials are wrong and ``record_success`` when they are right.
     """
 
     scope = "login-failures"
@@ -37,32 +57,68 @@ class LoginFailureThrottle(SimpleRateThrottle):
     def parse_rate(self, rate):
         return settings.AUTH_RATE_LIMIT_LOGIN_ATTEMPTS, settings.AUTH_RATE_LIMIT_LOGIN_WINDOW * 60
 
-    def _keys(self, request) -> list[str]:
-        keys = [self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}]
-        email = request.data.get("email") if hasattr(request, "data") else None
-        if isinstance(email, str) and email:
-            digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-            keys.append(self.cache_format % {"scope": self.scope, "ident": f"email:{digest}"})
-        return keys
+    def _key(self, ident: str) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def _ip_key(self, request) -> str:
+        return self._key(f"ip:{self.get_ident(request)}")
+
+    @staticmethod
+    def _account_digest(request) -> str | None:
+        data = getattr(request, "data", None)
+        # A JSON body may be a list or a scalar: only an object can name an account.
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+    def _account_key(self, digest: str) -> str:
+        return self._key(f"email:{digest}")
+
+    def _known_address_key(self, digest: str, request) -> str:
+        return self._key(f"known:{digest}:{self.get_ident(request)}")
+
+    def _recent(self, key: str) -> list[float]:
+        return [t for t in (cache.get(key) or []) if t > self.now - self.duration]
 
     def allow_request(self, request, view):
         if settings.DISABLE_RATE_LIMIT_FOR_TESTS:
             return True
         self.now = self.timer()
-        for key in self._keys(request):
-            history = [t for t in (cache.get(key) or []) if t > self.now - self.duration]
-            if len(history) >= self.num_requests:
-                self.history = history
+        checks = [(self._ip_key(request), settings.AUTH_RATE_LIMIT_LOGIN_ATTEMPTS)]
+        digest = self._account_digest(request)
+        if digest and not cache.get(self._known_address_key(digest, request)):
+            checks.append((self._account_key(digest), settings.AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS))
+        for key, limit in checks:
+            history = self._recent(key)
+            if len(history) >= limit:
+                self.history, self.num_requests = history, limit
                 return False
         return True
 
+    def wait(self):
+        # Until enough failures have left the window for one more attempt (newest first).
+        expires_at = self.history[self.num_requests - 1] + self.duration
+        return max(1.0, expires_at - self.now)
+
     def record_failure(self, request) -> None:
-        now = self.timer()
-        for key in self._keys(request):
-            history = [t for t in (cache.get(key) or []) if t > now - self.duration]
-            history.insert(0, now)
+        self.now = self.timer()
+        keys = [self._ip_key(request)]
+        digest = self._account_digest(request)
+        if digest:
+            keys.append(self._account_key(digest))
+        for key in keys:
+            history = self._recent(key)
+            history.insert(0, self.now)
             cache.set(key, history, self.duration)
 
-    def reset(self, request) -> None:
-        for key in self._keys(request)[1:]:
-            cache.delete(key)
+    def record_success(self, request) -> None:
+        digest = self._account_digest(request)
+        if not digest:
+            return
+        cache.delete(self._account_key(digest))
+        cache.set(
+            self._known_address_key(digest, request),
+            True,
+            settings.AUTH_KNOWN_ADDRESS_DAYS * 24 * 3600,
+        )

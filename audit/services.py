@@ -3,13 +3,21 @@ from typing import Any
 from django.db import models
 
 from audit.models import AuditLog
+from veza.client_ip import client_ip as _client_ip
 
 
 def client_ip(request) -> str | None:
-    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (never trust XFF)."""
+    """The client's address as ``veza.client_ip`` decides it (None without a request)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return _client_ip(request) or None
+
+
+def _user_agent(request) -> str:
+    if request is None:
+        return ""
+    # A header is the client's string: PostgreSQL text cannot hold a NUL.
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512]
 
 
 def record(
@@ -36,6 +44,6 @@ def record(
         target_type=target_type,
         target_id=str(target_id),
         ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
+        user_agent=_user_agent(request),
         details=details or {},
     )

@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
@@ -16,12 +17,9 @@ class UserFactory(DjangoModelFactory):
     display_name = factory.Faker("name")
     role = Role.USER
     email_verified = True
-    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
-
-    @factory.post_generation
-    def _save_password(obj, create, extracted, **kwargs):  # noqa: N805
-        if create:
-            obj.save()
+    # Hashed before the INSERT: a set_password() + save() afterwards would be a password
+    # change, which revokes tokens (token_version 1 for every new user).
+    password = factory.LazyFunction(lambda: make_password(DEFAULT_PASSWORD))
 
 
 class CreatorFactory(UserFactory):

@@ -30,6 +30,11 @@ def problems(settings: dict) -> list[str]:
         found.append("PSP_TIMEOUT must be a positive number of seconds.")
     if settings["MAX_UPLOAD_SIZE"] <= 0 or settings["MAX_CONCURRENT_UPLOADS"] <= 0:
         found.append("MAX_UPLOAD_SIZE and MAX_CONCURRENT_UPLOADS must be positive.")
+    if settings["TRUSTED_PROXY_COUNT"] < 0:
+        found.append(
+            "TRUSTED_PROXY_COUNT must be a whole number >= 0 "
+            f"(got {settings['TRUSTED_PROXY_COUNT_RAW']!r})."
+        )
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
         found.append("CLAMAV_REQUIRED=true needs CLAMAV_ADDRESS (host:port or a unix socket path).")
     if app_env == "production":

@@ -2,9 +2,16 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,7 +31,26 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+def bad_request_answer(exc: BaseException) -> tuple[int, str, str] | None:
+    """``(status, detail, code)`` when ``exc`` is Django refusing the client's request (a body
+    over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields, a suspicious header or path...);
+    None for a real server error. Django itself answers 400 for these; never a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, "The request body is too large.", "request_too_large"
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return 400, "The request has too many fields or files.", "too_many_fields"
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        return 400, "The request is malformed.", "bad_request"
+    if isinstance(exc, UnreadablePostError):
+        return 400, "The request body could not be read.", "bad_request"
+    return None
+
+
 def exception_handler(exc, context):
+    refused = bad_request_answer(exc)
+    if refused is not None:
+        status_code, detail, code = refused
+        return Response({"detail": detail, "code": code}, status=status_code)
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

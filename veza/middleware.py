@@ -3,8 +3,10 @@ import re
 import time
 import uuid
 
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 
+from veza.client_ip import client_ip
+from veza.exceptions import bad_request_answer
 from veza.logging import request_id_var
 
 logger = logging.getLogger("veza.request")
@@ -55,8 +57,33 @@ def _log_request(request, status: int, duration: float) -> None:
             "route": route,
             "status": status,
             "duration_ms": round(duration * 1000, 1),
+            "client_ip": client_ip(request),
         },
     )
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is refused with 400 ``invalid``.
+
+    PostgreSQL text columns cannot hold NUL: any such string reaching a query (a username
+    in the path, a share token, ``?q=``, a filter) would fail there with a 500 that SQLite
+    never shows. One guard in front of every view instead of a check at each query; JSON
+    bodies are covered by DRF's CharField, which refuses NUL on its own.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in query or "%00" in query:
+            if _is_api(request):
+                return JsonResponse(
+                    {"detail": "NUL characters are not allowed in URLs.", "code": "invalid"},
+                    status=400,
+                )
+            return HttpResponseBadRequest("NUL characters are not allowed in URLs.")
+        return self.get_response(request)
 
 
 def _is_api(request) -> bool:
@@ -77,12 +104,22 @@ class JsonApiErrorsMiddleware:
             and not response.get("Content-Type", "").startswith("application/json")
             and not request.path.startswith(("/api/docs", "/api/redoc"))
         ):
-            return _json_for_status(response.status_code)
+            replacement = _json_for_status(response.status_code)
+            # Keep what inner middlewares added (CORS, Vary, Allow, security headers).
+            for header, value in response.items():
+                if header.lower() not in ("content-type", "content-length"):
+                    replacement[header] = value
+            return replacement
         return response
 
     def process_exception(self, request, exception):
         if not _is_api(request):
             return None
+        refused = bad_request_answer(exception)
+        if refused is not None:
+            status, detail, code = refused
+            logger.warning("Refused %s %s: %s", request.method, request.path, exception)
+            return JsonResponse({"detail": detail, "code": code}, status=status)
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse(
             {"detail": "An internal error occurred.", "code": "server_error"}, status=500

@@ -52,6 +52,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "veza.middleware.RequestIdMiddleware",
+    # Outside the middlewares that can refuse a request (a bad Host, CSRF): their HTML
+    # answers to API paths become JSON too.
+    "veza.middleware.JsonApiErrorsMiddleware",
+    "veza.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,7 +64,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "veza.middleware.JsonApiErrorsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -166,12 +169,30 @@ SIMPLE_JWT = {
 }
 
 # --- REST framework -----------------------------------------------------------------------
-RATE_LIMIT_LIMIT = env.int("RATE_LIMIT_LIMIT", default=1000)
+# Staging and production start from the seed's tighter defaults; any variable set wins.
+_DEPLOYED = APP_ENV in ("staging", "production")
+RATE_LIMIT_LIMIT = env.int("RATE_LIMIT_LIMIT", default=200 if _DEPLOYED else 1000)
 RATE_LIMIT_WINDOW = env.int("RATE_LIMIT_WINDOW", default=60)  # seconds
 AUTH_RATE_LIMIT_LOGIN_ATTEMPTS = env.int("AUTH_RATE_LIMIT_LOGIN_ATTEMPTS", default=5)
 AUTH_RATE_LIMIT_LOGIN_WINDOW = env.int("AUTH_RATE_LIMIT_LOGIN_WINDOW", default=15)  # minutes
-REGISTRATION_RATE_LIMIT_PER_HOUR = env.int("REGISTRATION_RATE_LIMIT_PER_HOUR", default=20)
+# The per-account lock (accounts.throttling.LoginFailureThrottle): far above the per-IP limit,
+# and never applied to an address the account recently signed in from.
+AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS = env.int("AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS", default=50)
+AUTH_KNOWN_ADDRESS_DAYS = env.int("AUTH_KNOWN_ADDRESS_DAYS", default=30)
+REGISTRATION_RATE_LIMIT_PER_HOUR = env.int(
+    "REGISTRATION_RATE_LIMIT_PER_HOUR", default=3 if _DEPLOYED else 20
+)
+PASSWORD_RESET_RATE_LIMIT_PER_HOUR = env.int(
+    "PASSWORD_RESET_RATE_LIMIT_PER_HOUR", default=5 if _DEPLOYED else 20
+)
 DISABLE_RATE_LIMIT_FOR_TESTS = env.bool("DISABLE_RATE_LIMIT_FOR_TESTS", default=False)
+# How many reverse proxies append to X-Forwarded-For (veza.client_ip); 0 = trust none of it.
+TRUSTED_PROXY_COUNT_RAW = env.str("TRUSTED_PROXY_COUNT", default="0").strip()
+TRUSTED_PROXY_COUNT = (
+    int(TRUSTED_PROXY_COUNT_RAW)
+    if TRUSTED_PROXY_COUNT_RAW.isascii() and TRUSTED_PROXY_COUNT_RAW.isdigit()
+    else -1  # refused by veza.config.validate below
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VezaJWTAuthentication"],

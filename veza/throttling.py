@@ -5,10 +5,23 @@ import logging
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from veza.client_ip import client_ip
+
 logger = logging.getLogger(__name__)
 
 
-class WindowedThrottle(SimpleRateThrottle):
+class ClientIpThrottle(SimpleRateThrottle):
+    """Identifies an anonymous caller by ``veza.client_ip``, never by a client-sent header.
+
+    DRF's own ``get_ident`` believes ``X-Forwarded-For`` unless ``NUM_PROXIES`` is set, which
+    lets anyone dodge a per-IP limit by changing the header on every request.
+    """
+
+    def get_ident(self, request):
+        return client_ip(request) or "unknown"
+
+
+class WindowedThrottle(ClientIpThrottle):
     """A SimpleRateThrottle whose limit and window (seconds) come from settings."""
 
     limit_setting = ""

@@ -12,7 +12,7 @@ from accounts import services
 from accounts.api import serializers as s
 from accounts.chat import issue_chat_token
 from accounts.models import User
-from accounts.throttling import LoginFailureThrottle, RegistrationThrottle
+from accounts.throttling import LoginFailureThrottle, PasswordResetThrottle, RegistrationThrottle
 from accounts.tokens import VezaTokenRefreshSerializer, issue_tokens
 from veza.permissions import IsAdminRole
 from veza.throttling import GlobalRateThrottle
@@ -57,7 +57,7 @@ class LoginView(APIView):
         except services.errors.InvalidCredentials:
             LoginFailureThrottle().record_failure(request)
             raise
-        LoginFailureThrottle().reset(request)
+        LoginFailureThrottle().record_success(request)
         return Response({**issue_tokens(user), "user": s.UserOutput(user).data})
 
 
@@ -129,7 +129,7 @@ class ResendVerificationView(APIView):
 
 @extend_schema(tags=["auth"])
 class PasswordResetRequestView(APIView):
-    throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
+    throttle_classes = [GlobalRateThrottle, PasswordResetThrottle]
 
     @extend_schema(request=s.ResetRequestInput, responses={200: s.MessageOutput, **_errors(400)})
     def post(self, request):
