@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from marketplace.models import Order
@@ -120,7 +120,16 @@ def test_finance_follows_a_dispute_in_the_console(browser_page, live_server):
     staff = UserFactory(username="dora", email="dora@veza.test", is_staff=True)
     staff.set_password("Correct-Horse-42!")
     staff.save()
-    staff.groups.add(Group.objects.get(name="Finance"))
+    # A transactional test's flush drops the groups of the data migration; permissions are
+    # re-created by post_migrate, so the group is rebuilt with what the console needs.
+    finance, _ = Group.objects.get_or_create(name="Finance")
+    finance.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="payments",
+            codename__in=["view_dispute", "view_disputenote", "add_disputenote"],
+        )
+    )
+    staff.groups.add(finance)
     for n, due in enumerate(["2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]):
         order = completed_order()
         apply_dispute_event(
