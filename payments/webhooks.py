@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.selectors import note_signature_failure
-from payments import errors
+from payments import errors, payouts
 from payments.checkout import apply_payment_status
 from payments.metrics import webhook_events, webhook_signature_failures
 from payments.models import EventOutcome, Refund, WebhookEvent
-from payments.providers import refund_status
+from payments.providers import payout_event_status, refund_status
 from payments.services import apply_refund_status
 
 logger = logging.getLogger(__name__)
@@ -46,9 +46,14 @@ class Notification:
     payment_id: str
     refund_id: str
     metadata_refund_id: str
+    payout_id: str
     status: str
     error_message: str
     payload: dict
+
+    @property
+    def is_payout(self) -> bool:
+        return self.event_type.lower().startswith("payout_") or bool(self.payout_id)
 
     @property
     def is_refund(self) -> bool:
@@ -110,6 +115,7 @@ def parse(raw_body: bytes) -> Notification:
         payment_id=pick("payment_id"),
         refund_id=pick("refund_id"),
         metadata_refund_id=_text(metadata.get("refund_id")),
+        payout_id=pick("payout_id"),
         status=pick("status"),
         error_message=pick("error_message") or _text(obj.get("refund_error_message")),
         payload=payload,
@@ -136,6 +142,8 @@ def receive(
         _store_unprocessable(raw_body, remote_addr, source, "malformed body")
         raise
     kind = WebhookEvent.Kind.REFUND if note.is_refund else WebhookEvent.Kind.PAYMENT
+    if note.is_payout:
+        kind = WebhookEvent.Kind.PAYOUT
     if kind == WebhookEvent.Kind.REFUND and not (note.refund_id or note.metadata_refund_id):
         _store(note, kind, "error", "refund event without a refund id", remote_addr, source)
         raise errors.MalformedWebhook("A refund event must carry a refund id.")
@@ -178,6 +186,13 @@ def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent |
 
 
 def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, str]:
+    if kind == WebhookEvent.Kind.PAYOUT:
+        outcome, payout = payouts.apply_payout_event(
+            payout_id=note.payout_id,
+            status=payout_event_status(note.event_type, note.status),
+            error_message=note.error_message,
+        )
+        return outcome, f"payout {note.payout_id or '?'} → {payout.status if payout else '?'}"
     if kind == WebhookEvent.Kind.REFUND:
         outcome, refund = apply_refund_status(
             provider_refund_id=note.refund_id or None,

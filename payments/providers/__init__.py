@@ -5,8 +5,11 @@ from django.conf import settings
 from payments.providers.base import (
     PaymentProvider,
     PaymentResult,
+    PayoutResult,
     ProviderError,
     RefundResult,
+    payout_event_status,
+    payout_status,
     refund_status,
 )
 from payments.providers.hyperswitch import HyperswitchProvider
@@ -28,8 +31,11 @@ def get_provider() -> PaymentProvider:
 __all__ = [
     "PaymentProvider",
     "PaymentResult",
+    "PayoutResult",
     "ProviderError",
     "RefundResult",
     "get_provider",
+    "payout_event_status",
+    "payout_status",
     "refund_status",
 ]
