@@ -347,3 +347,6 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "kind", "event_type", "source")
     search_fields = ("provider_event_id", "payment_id", "refund_ref", "event_type")
     date_hierarchy = "received_at"
+
+
+from payments import admin_payouts  # noqa: E402, F401 - the payout console registers itself

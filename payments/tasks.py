@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from accounts.tasks import send_templated_email
+from audit.services import record
 from payments import payouts, services, webhooks
 from payments.models import Payout, Refund
 from veza.money import format_money
@@ -35,8 +36,10 @@ def release_seller_money() -> dict:
 @shared_task
 def run_payouts() -> dict:
     """Beat on PAYOUT_SCHEDULE (and the admin's "run payouts now"): pay eligible sellers."""
+    released = payouts.release_due()
     summary = payouts.run_payouts()
-    logger.info("payout run: %s", summary)
+    logger.info("payout run: released %s, paid %s", released, summary)
+    record(action="payouts.run", details={"released": released, "payouts": summary})
     return summary
 
 
