@@ -226,3 +226,15 @@ def read_download_token(token: str) -> dict:
     if not isinstance(data, dict):
         raise errors.DownloadLinkInvalid()
     return data
+
+
+def end_refund_window(*, order_id, now) -> Order | None:
+    """Close an order's refund window at ``now`` (demo data and staff tooling): from then on
+    its money may be released."""
+    with transaction.atomic():
+        order = lock_order(order_id=order_id)
+        if order is None or order.completed_at is None:
+            return order
+        order.refund_deadline = now
+        order.save(update_fields=["refund_deadline", "updated_at"])
+    return order

@@ -570,3 +570,6 @@ class DisputeAdmin(ReadOnlyAdmin):
             "may_add_note": request.user.has_perm("payments.add_disputenote"),
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
+
+
+from payments import admin_payouts  # noqa: E402, F401 - the payout console registers itself

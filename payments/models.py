@@ -103,6 +103,13 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_entries",
     )
+    payout = models.ForeignKey(
+        "payments.Payout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
     currency = models.CharField(max_length=3)
     requested_amount = models.BigIntegerField(help_text="Signed: what the movement asked for.")
@@ -140,6 +147,11 @@ class LedgerEntry(models.Model):
                 fields=["seller", "dispute", "kind"],
                 condition=Q(kind__in=["dispute_hold", "dispute_release", "dispute_debit"]),
                 name="ledger_once_per_seller_dispute",
+            ),
+            models.UniqueConstraint(
+                fields=["payout", "kind"],
+                condition=Q(kind__in=["payout", "payout_return"]),
+                name="ledger_once_per_payout",
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -186,6 +198,14 @@ class SellerTransfer(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_transfer_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    payout = models.ForeignKey(
+        "payments.Payout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+        help_text="The payout that carries (or carried) this share.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -419,3 +439,83 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or '?'} {self.outcome}"
+
+
+class PayoutMethod(models.Model):
+    """Where a seller's payouts go (the token the provider's payout widget returned), and
+    whether staff paused them. One per seller; the provider's customer id is the seller's id."""
+
+    class Type(models.TextChoices):
+        BANK = "bank", "Bank account"
+        CARD = "card", "Card"
+        WALLET = "wallet", "Wallet"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_method"
+    )
+    payout_type = models.CharField(max_length=16, choices=Type.choices)
+    payout_token = models.CharField(max_length=255)
+    payouts_paused = models.BooleanField(default=False, help_text="Paused by staff.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.payout_type} for {self.seller_id}"
+
+
+class Payout(models.Model):
+    """One transfer of a seller's whole ``available`` money to its payout method.
+
+    pending → paid | failed; paid → reversed. Nothing else ever changes a terminal payout.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        REVERSED = "reversed", "Reversed"
+
+    TERMINAL = frozenset({Status.PAID, Status.FAILED, Status.REVERSED})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    payout_type = models.CharField(max_length=16, choices=PayoutMethod.Type.choices)
+    payout_token = models.CharField(max_length=255)
+    # NULL until the provider confirms it holds the payout (our id is its payout_id).
+    provider_payout_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("manage_payouts", "Can run, retry and pause seller payouts"),
+        ]
+        constraints = [
+            # No second payout while one is in flight, whatever races the payout run.
+            models.UniqueConstraint(
+                fields=["seller", "currency"],
+                condition=Q(status="pending"),
+                name="payout_one_pending_per_seller",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL

@@ -7,13 +7,23 @@ path, so the demo orders are completed by the same code as in production.
 - succeeded: opened and sent to the provider (the sandbox confirms it by webhook);
 - failed: opened, then the provider's refusal applied through ``apply_refund_status``;
 - pending: opened and not yet confirmed (what reconciliation would pick up).
+
+Payouts: the demo orders' refund windows are closed (a service call), their money released,
+two demo sellers given a payout method (the second one's token starts with ``fail_``, so the
+sandbox fails it) and the payout run made: the sandbox settles each payout by webhook.
 """
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accounts.models import User
 from marketplace.models import Order, OrderItem, Product
 from marketplace.seed import demo_sellers
+from marketplace.services import end_refund_window
+from payments import payouts
 from payments.checkout import place_order
-from payments.models import Refund
+from payments.models import Payout, PayoutMethod, Refund
 from payments.services import apply_refund_status, open_refund, submit_refund
 
 BUYERS = ["demo_user", "demo_premium"]
@@ -75,4 +85,26 @@ def seed_refunds(scale: int = 1) -> None:
             )
 
 
-STEPS = [("orders", seed_orders), ("refunds", seed_refunds)]
+DEMO_PAYOUT_TOKENS = ["tok_demo_bank", "fail_demo_closed_account"]
+
+
+def seed_payouts(scale: int = 1) -> None:
+    sellers = list(demo_sellers().order_by("username")[: len(DEMO_PAYOUT_TOKENS)])
+    for seller, token in zip(sellers, DEMO_PAYOUT_TOKENS, strict=False):
+        PayoutMethod.objects.get_or_create(
+            seller=seller, defaults={"payout_type": "bank", "payout_token": token}
+        )
+    closed_at = timezone.now() - timedelta(seconds=1)
+    completed = Order.objects.filter(
+        items__seller__in=sellers,
+        status=Order.Status.COMPLETED,
+        refund_deadline__gt=closed_at,
+    ).distinct()
+    for order_id in list(completed.values_list("pk", flat=True)):
+        end_refund_window(order_id=order_id, now=closed_at)
+    payouts.release_due()
+    if not Payout.objects.filter(seller__in=sellers).exists():  # idempotent: one run only
+        payouts.run_payouts()
+
+
+STEPS = [("orders", seed_orders), ("refunds", seed_refunds), ("payouts", seed_payouts)]

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import User
 from marketplace.selectors import can_act_on_order
-from payments.models import Dispute, Refund, SellerBalance, SellerTransfer
+from payments.models import Dispute, Payout, Refund, SellerBalance, SellerTransfer
 
 
 def stuck_refunds():
@@ -82,3 +84,21 @@ def balance_summary(*, seller, currency: str) -> dict:
 
 def transfers_of(*, seller):
     return SellerTransfer.objects.filter(seller=seller)
+
+
+def payouts_visible_to(*, user):
+    """The caller's payouts; an admin sees every seller's."""
+    payouts = Payout.objects.order_by("-created_at")
+    return payouts if user.is_admin else payouts.filter(seller=user)
+
+
+def statement_seller(*, user, seller_id=None):
+    """Whose statement: the caller's own, or (admins only) the seller named by id."""
+    if not seller_id or str(seller_id) == str(user.pk):
+        return user
+    if not user.is_admin:
+        return None
+    try:
+        return User.objects.filter(pk=seller_id).first()
+    except (ValueError, ValidationError):
+        return None

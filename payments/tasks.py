@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from accounts.tasks import send_templated_email
-from payments import services, webhooks
-from payments.models import Dispute, Refund
+from audit.services import record
+from payments import payouts, services, webhooks
+from payments.models import Dispute, Payout, Refund
 from veza.money import format_money
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,60 @@ def reconcile_refunds() -> dict:
     if summary:
         logger.info("refund reconciliation: %s", summary)
     return summary
+
+
+@shared_task
+def release_seller_money() -> dict:
+    """Beat: pending → available for every order whose refund window has passed."""
+    summary = payouts.release_due()
+    if summary:
+        logger.info("release: %s", summary)
+    return summary
+
+
+@shared_task
+def run_payouts() -> dict:
+    """Beat on PAYOUT_SCHEDULE (and the admin's "run payouts now"): pay eligible sellers."""
+    released = payouts.release_due()
+    summary = payouts.run_payouts()
+    logger.info("payout run: released %s, paid %s", released, summary)
+    record(action="payouts.run", details={"released": released, "payouts": summary})
+    return summary
+
+
+@shared_task
+def reconcile_payouts() -> dict:
+    """Beat: re-read (or re-submit) payouts still pending after PAYOUT_RECONCILE_AFTER."""
+    summary = payouts.reconcile_payouts()
+    if summary:
+        logger.info("payout reconciliation: %s", summary)
+    return summary
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_payout_notification(self, *, payout_id: str, event: str) -> None:
+    """Email the seller that a payout was sent, paid, failed or reversed."""
+    payout = Payout.objects.select_related("seller").filter(pk=payout_id).first()
+    if payout is None or not payout.seller.email:
+        return
+    send_templated_email.run(
+        template=f"payout_{event}",
+        to=[payout.seller.email],
+        context={
+            "username": payout.seller.username,
+            "payout_id": str(payout.pk),
+            "amount": format_money(payout.amount, payout.currency),
+            "currency": payout.currency,
+            "failure_reason": payout.failure_reason,
+            "url": f"{settings.FRONTEND_URL}/seller/payouts/{payout.pk}",
+        },
+    )
 
 
 @shared_task(

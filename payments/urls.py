@@ -12,4 +12,20 @@ urlpatterns = [
         views.SellerTransferListView.as_view(),
         name="seller-transfers",
     ),
+    path(
+        "marketplace/seller/payout-method",
+        views.SellerPayoutMethodView.as_view(),
+        name="seller-payout-method",
+    ),
+    path("marketplace/seller/payouts", views.SellerPayoutListView.as_view(), name="seller-payouts"),
+    path(
+        "marketplace/seller/payouts/<uuid:pk>",
+        views.SellerPayoutDetailView.as_view(),
+        name="seller-payout-detail",
+    ),
+    path(
+        "marketplace/seller/statement",
+        views.SellerStatementView.as_view(),
+        name="seller-statement",
+    ),
 ]

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.selectors import note_signature_failure
-from payments import disputes, errors
+from payments import disputes, errors, payouts
 from payments.checkout import apply_payment_status
 from payments.metrics import webhook_events, webhook_signature_failures
 from payments.models import EventOutcome, Refund, WebhookEvent
-from payments.providers import refund_status
+from payments.providers import payout_event_status, refund_status
 from payments.services import apply_refund_status
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class Notification:
     payment_id: str
     refund_id: str
     metadata_refund_id: str
+    payout_id: str
     status: str
     error_message: str
     payload: dict
@@ -56,6 +57,10 @@ class Notification:
         return self.event_type.lower().startswith("dispute") or isinstance(
             self.object.get("dispute_id"), str
         )
+
+    @property
+    def is_payout(self) -> bool:
+        return self.event_type.lower().startswith("payout_") or bool(self.payout_id)
 
     @property
     def is_refund(self) -> bool:
@@ -151,6 +156,7 @@ def parse(raw_body: bytes) -> Notification:
         payment_id=pick("payment_id"),
         refund_id=pick("refund_id"),
         metadata_refund_id=_text(metadata.get("refund_id")),
+        payout_id=pick("payout_id"),
         status=pick("status"),
         error_message=pick("error_message") or _text(obj.get("refund_error_message")),
         payload=_sanitised(payload),
@@ -179,6 +185,8 @@ def receive(
         raise
     if note.is_dispute:
         kind = WebhookEvent.Kind.DISPUTE
+    elif note.is_payout:
+        kind = WebhookEvent.Kind.PAYOUT
     elif note.is_refund:
         kind = WebhookEvent.Kind.REFUND
     else:
@@ -240,6 +248,13 @@ def _dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, 
         )
         event.order_id = dispute.order_id if dispute else None
         return outcome, detail
+    if kind == WebhookEvent.Kind.PAYOUT:
+        outcome, payout = payouts.apply_payout_event(
+            payout_id=note.payout_id,
+            status=payout_event_status(note.event_type, note.status),
+            error_message=note.error_message,
+        )
+        return outcome, f"payout {note.payout_id or '?'} → {payout.status if payout else '?'}"
     if kind == WebhookEvent.Kind.REFUND:
         outcome, refund = apply_refund_status(
             provider_refund_id=note.refund_id or None,

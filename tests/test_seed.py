@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 from accounts.models import Role, User
 from marketplace.models import Order, Product
-from payments.models import Refund
+from payments.models import Payout, Refund, SellerTransfer
 from playlists.models import Playlist
 from tracks.models import Track
 
@@ -19,6 +19,7 @@ def counts() -> dict:
         "products": Product.objects.count(),
         "orders": Order.objects.count(),
         "refunds": Refund.objects.count(),
+        "payouts": Payout.objects.count(),
     }
 
 
@@ -34,6 +35,9 @@ def test_seed_builds_a_demo_world_and_is_idempotent():
         "failed",
     }
     assert User.objects.get(username="demo_admin").is_staff
+    # A demo seller followed from a sale to a paid payout; another one's payout failed.
+    assert set(Payout.objects.values_list("status", flat=True)) == {"paid", "failed"}
+    assert SellerTransfer.objects.filter(status="paid", payout__status="paid").exists()
 
     call_command("seed")
     assert counts() == first

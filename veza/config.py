@@ -4,6 +4,7 @@
 ``ImproperlyConfigured`` listing every problem at once, so an operator fixes them in one go.
 """
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 DEV_SECRET_KEY = "dev-insecure-django-secret-key-do-not-use-in-production"
@@ -11,6 +12,25 @@ DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-production-000"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me-0123456789"
 APP_ENVS = ("development", "test", "staging", "production")
 MIN_JWT_SECRET_LENGTH = 32
+
+
+def payout_crontab(schedule: str) -> crontab | None:
+    """``PAYOUT_SCHEDULE`` ("minute hour day-of-month month day-of-week", UTC) as a Celery
+    crontab, or None when it is not one (``validate`` then refuses to start)."""
+    fields = schedule.split()
+    if len(fields) != 5:
+        return None
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    try:
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+        )
+    except (ValueError, TypeError):
+        return None
 
 
 def problems(settings: dict) -> list[str]:
@@ -28,6 +48,15 @@ def problems(settings: dict) -> list[str]:
         found.append("DISPUTE_FEE must be zero or a positive amount of minor units.")
     if settings["PSP_TIMEOUT"] <= 0:
         found.append("PSP_TIMEOUT must be a positive number of seconds.")
+    if "PAYOUT_SCHEDULE" in settings and settings.get("PAYOUT_SCHEDULE_CRONTAB") is None:
+        found.append(
+            "PAYOUT_SCHEDULE must be a crontab: minute hour day-of-month month day-of-week "
+            f"(got {settings.get('PAYOUT_SCHEDULE')!r})."
+        )
+    if settings.get("PAYOUT_MINIMUM", 0) < 1:
+        found.append("PAYOUT_MINIMUM must be at least 1 (minor units).")
+    if settings.get("PAYOUT_RECONCILE_AFTER", 1) <= 0:
+        found.append("PAYOUT_RECONCILE_AFTER must be a positive number of seconds.")
     if settings["MAX_UPLOAD_SIZE"] <= 0 or settings["MAX_CONCURRENT_UPLOADS"] <= 0:
         found.append("MAX_UPLOAD_SIZE and MAX_CONCURRENT_UPLOADS must be positive.")
     if settings["TRUSTED_PROXY_COUNT"] < 0:

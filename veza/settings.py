@@ -10,7 +10,13 @@ from pathlib import Path
 
 import environ
 
-from veza.config import DEV_JWT_SECRET, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET, validate
+from veza.config import (
+    DEV_JWT_SECRET,
+    DEV_SECRET_KEY,
+    DEV_WEBHOOK_SECRET,
+    payout_crontab,
+    validate,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -269,6 +275,12 @@ DISPUTE_FEE = env.int(
 )  # minor units, debited from sellers on a lost dispute
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
 REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds
+# Seller payouts: a crontab (minute hour day-of-month month day-of-week, UTC), the least
+# ``available`` worth paying out (minor units), and when a pending payout is re-read.
+PAYOUT_SCHEDULE = env.str("PAYOUT_SCHEDULE", default="0 6 * * 1")
+PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=1000)
+PAYOUT_RECONCILE_AFTER = env.int("PAYOUT_RECONCILE_AFTER", default=15 * 60)  # seconds
+PAYOUT_SCHEDULE_CRONTAB = payout_crontab(PAYOUT_SCHEDULE)
 SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)
 
 # --- audit ------------------------------------------------------------------------------
@@ -314,6 +326,18 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-track-shares": {
         "task": "tracks.tasks.purge_expired_shares",
         "schedule": 24 * 3600.0,
+    },
+    "release-seller-money": {
+        "task": "payments.tasks.release_seller_money",
+        "schedule": env.float("RELEASE_INTERVAL", default=3600.0),
+    },
+    "run-seller-payouts": {
+        "task": "payments.tasks.run_payouts",
+        "schedule": PAYOUT_SCHEDULE_CRONTAB or 7 * 24 * 3600.0,
+    },
+    "reconcile-pending-payouts": {
+        "task": "payments.tasks.reconcile_payouts",
+        "schedule": env.float("REFUND_RECONCILE_INTERVAL", default=300.0),
     },
     "reconcile-pending-refunds": {
         "task": "payments.tasks.reconcile_refunds",

@@ -1,8 +1,27 @@
 from rest_framework import serializers
 
-from payments.models import Dispute, Refund, SellerTransfer
+from payments.models import (
+    Dispute,
+    LedgerEntry,
+    Payout,
+    PayoutMethod,
+    Refund,
+    SellerTransfer,
+)
 
-__all__ = ["BalanceOutput", "DisputeOutput", "RefundOutput", "TransferOutput"]
+__all__ = [
+    "BalanceOutput",
+    "DisputeOutput",
+    "PayoutMethodInput",
+    "PayoutMethodOutput",
+    "PayoutOutput",
+    "RefundOutput",
+    "StatementOutput",
+    "TransferOutput",
+]
+
+
+LedgerKind = LedgerEntry.Kind
 
 
 class CurrencyBalance(serializers.Serializer):
@@ -22,6 +41,7 @@ class BalanceOutput(CurrencyBalance):
 
 class TransferOutput(serializers.ModelSerializer):
     order_id = serializers.UUIDField()
+    payout_id = serializers.UUIDField(allow_null=True, help_text="The payout carrying it.")
 
     class Meta:
         model = SellerTransfer
@@ -32,6 +52,8 @@ class TransferOutput(serializers.ModelSerializer):
             "currency",
             "status",
             "provider_transfer_id",
+            "payout_id",
+            "released_at",
             "created_at",
             "updated_at",
         ]
@@ -82,3 +104,56 @@ class DisputeOutput(serializers.ModelSerializer):
             "opened_at",
             "closed_at",
         ]
+
+
+class PayoutMethodInput(serializers.Serializer):
+    payout_type = serializers.ChoiceField(choices=PayoutMethod.Type.choices)
+    payout_token = serializers.CharField(
+        max_length=255, help_text="What the provider's payout widget returned."
+    )
+
+
+class PayoutMethodOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PayoutMethod
+        fields = ["payout_type", "payouts_paused", "updated_at"]
+
+
+class PayoutOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "status",
+            "provider_payout_id",
+            "failure_reason",
+            "created_at",
+            "paid_at",
+        ]
+
+
+class StatementQuery(serializers.Serializer):
+    date_from = serializers.DateTimeField(required=False, help_text="ISO date or datetime")
+    date_to = serializers.DateTimeField(required=False, help_text="ISO date or datetime")
+    currency = serializers.CharField(required=False, default="EUR", max_length=3)
+
+
+class StatementEntryOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LedgerKind.choices)
+    amount = serializers.IntegerField(help_text="Signed effect on the balance (minor units).")
+    order_id = serializers.UUIDField(allow_null=True)
+    refund_id = serializers.UUIDField(allow_null=True)
+    dispute_id = serializers.UUIDField(allow_null=True)
+    payout_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class StatementOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    opening_balance = serializers.IntegerField(
+        help_text="pending + available + held − debt before the period."
+    )
+    closing_balance = serializers.IntegerField(help_text="The same at the end of the period.")
+    entries = StatementEntryOutput(many=True)

@@ -1,13 +1,21 @@
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import client_ip
-from payments import selectors, webhooks
+from payments import payouts, selectors, statements, webhooks
 from payments.api import serializers as s
-from payments.models import SellerTransfer
+from payments.models import Payout, SellerTransfer
+from veza.permissions import IsCreatorRole
 
 
 @extend_schema(tags=["webhooks"])
@@ -69,3 +77,129 @@ class SellerTransferListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return SellerTransfer.objects.none()
         return selectors.transfers_of(seller=self.request.user)
+
+
+@extend_schema(tags=["seller"])
+class SellerPayoutMethodView(APIView):
+    """Where the caller's payouts go; the provider's customer id is the seller's id."""
+
+    permission_classes = [IsCreatorRole]
+
+    @extend_schema(request=s.PayoutMethodInput, responses={200: s.PayoutMethodOutput})
+    def put(self, request):
+        data = s.PayoutMethodInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = payouts.set_payout_method(
+            seller=request.user, request=request, **data.validated_data
+        )
+        return Response(s.PayoutMethodOutput(method).data)
+
+
+@extend_schema(tags=["seller"])
+class SellerPayoutListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.PayoutOutput
+    filterset_fields = ["status", "currency"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payout.objects.none()
+        return selectors.payouts_visible_to(user=self.request.user)
+
+
+@extend_schema(tags=["seller"])
+class SellerPayoutDetailView(generics.RetrieveAPIView):
+    """The seller's own payout (an admin: any); 404 for everyone else."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.PayoutOutput
+    lookup_field = "pk"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payout.objects.none()
+        return selectors.payouts_visible_to(user=self.request.user)
+
+
+class StatementCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else b""
+
+
+@extend_schema(tags=["seller"])
+class SellerStatementView(APIView):
+    """Every ledger movement of a period, between the opening and closing balance."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, StatementCSVRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="ISO date or datetime (inclusive)"),
+            OpenApiParameter("to", str, description="ISO date (inclusive) or datetime"),
+            OpenApiParameter("currency", str, description="default: EUR"),
+            OpenApiParameter("seller", str, description="admins: another seller's id"),
+            OpenApiParameter("format", str, enum=["json", "csv"], description="csv: a file"),
+        ],
+        responses={
+            (200, "application/json"): s.StatementOutput,
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="A date is not an ISO date or datetime"),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        params = request.query_params
+        start, end = _period(params.get("from"), params.get("to"))
+        currency = (params.get("currency") or "EUR").upper()[:3]
+        seller = selectors.statement_seller(user=request.user, seller_id=params.get("seller"))
+        if seller is None:
+            raise NotFound("No such seller.")
+        statement = statements.seller_statement(
+            seller=seller, currency=currency, start=start, end=end
+        )
+        if request.accepted_renderer.format == "csv":
+            filename = f"statement-{currency}-{(start or end or timezone.now()):%Y%m%d}.csv"
+            return Response(
+                statements.statement_csv(statement),
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return Response(s.StatementOutput(statement.as_dict()).data)
+
+    def handle_exception(self, exc):
+        # Errors are JSON, even for ?format=csv.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+def _moment(value: str | None, *, end: bool):
+    """A bound of the period: a datetime as given, or a date's midnight (UTC); an end date
+    is inclusive (its next midnight)."""
+    if not value:
+        return None
+    try:
+        moment = parse_datetime(value)
+        if moment is None:
+            day = parse_date(value)
+            if day is None:
+                raise ValueError(value)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    except ValueError as exc:
+        raise ValidationError(
+            {"to" if end else "from": [f"Not an ISO date or datetime: {value[:40]!r}."]}
+        ) from exc
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
+
+
+def _period(start: str | None, end: str | None):
+    start_at, end_at = _moment(start, end=False), _moment(end, end=True)
+    if start_at and end_at and start_at >= end_at:
+        raise ValidationError({"to": ["The period must end after it starts."]})
+    return start_at, end_at

@@ -5,9 +5,12 @@ from django.conf import settings
 from payments.providers.base import (
     PaymentProvider,
     PaymentResult,
+    PayoutResult,
     ProviderError,
     RefundResult,
     dispute_status,
+    payout_event_status,
+    payout_status,
     refund_status,
 )
 from payments.providers.hyperswitch import HyperswitchProvider
@@ -29,9 +32,12 @@ def get_provider() -> PaymentProvider:
 __all__ = [
     "PaymentProvider",
     "PaymentResult",
+    "PayoutResult",
     "ProviderError",
     "RefundResult",
     "dispute_status",
     "get_provider",
+    "payout_event_status",
+    "payout_status",
     "refund_status",
 ]

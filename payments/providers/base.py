@@ -6,7 +6,7 @@ that services only ever see our own ``Refund.Status`` values.
 
 from dataclasses import dataclass
 
-from payments.models import Dispute, Refund
+from payments.models import Dispute, Payout, Refund
 
 # The provider's words for a terminal refund (its API says succeeded/failed; older payloads
 # and connectors also use these spellings). Anything else — pending, review — is not final.
@@ -45,6 +45,34 @@ def dispute_status(provider_word) -> Dispute.Status | None:
 def refund_status(provider_status: str | None) -> Refund.Status:
     """Our status for the provider's word: SUCCEEDED, FAILED, or PENDING (not final yet)."""
     return _REFUND_STATUSES.get((provider_status or "").strip().lower(), Refund.Status.PENDING)
+
+
+# The provider's terminal payout statuses; anything else (initiated, pending, requires_*) is
+# still in flight. ``cancelled`` and ``expired`` end like ``failed``: the money never left.
+_PAYOUT_STATUSES = {
+    "success": Payout.Status.PAID,
+    "succeeded": Payout.Status.PAID,
+    "failed": Payout.Status.FAILED,
+    "cancelled": Payout.Status.FAILED,
+    "canceled": Payout.Status.FAILED,
+    "expired": Payout.Status.FAILED,
+    "reversed": Payout.Status.REVERSED,
+}
+
+
+def payout_status(provider_status: str | None) -> Payout.Status:
+    """Our status for the provider's word: PAID, FAILED, REVERSED, or PENDING (in flight)."""
+    return _PAYOUT_STATUSES.get((provider_status or "").strip().lower(), Payout.Status.PENDING)
+
+
+def payout_event_status(event_type: str, status: str = "") -> Payout.Status:
+    """A payout webhook's meaning: its event type (``payout_success``…) wins over ``status``."""
+    event = (event_type or "").strip().lower()
+    if event.startswith("payout_"):
+        translated = payout_status(event.removeprefix("payout_"))
+        if translated != Payout.Status.PENDING:
+            return translated
+    return payout_status(status)
 
 
 class ProviderError(Exception):
@@ -91,6 +119,19 @@ class RefundResult:
         return self.status != Refund.Status.PENDING
 
 
+@dataclass(frozen=True)
+class PayoutResult:
+    payout_id: str
+    status: Payout.Status  # translated: PAID, FAILED, REVERSED or PENDING (in flight)
+    amount: int | None = None
+    currency: str | None = None
+    error_message: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status != Payout.Status.PENDING
+
+
 class PaymentProvider:
     """What Veza asks of a payment provider. Subclasses implement the calls."""
 
@@ -105,8 +146,29 @@ class PaymentProvider:
     def get_refund(self, refund_id: str) -> RefundResult:
         raise NotImplementedError
 
-    def on_recorded(self, *, payment_id: str | None = None, refund_id: str | None = None) -> None:
-        """Called once Veza has stored the provider's id of a payment or refund.
+    def create_payout(
+        self,
+        *,
+        payout_id: str,
+        amount: int,
+        currency: str,
+        seller_id: str,
+        payout_type: str,
+        payout_token: str,
+    ) -> PayoutResult:
+        raise NotImplementedError
+
+    def get_payout(self, payout_id: str) -> PayoutResult:
+        raise NotImplementedError
+
+    def on_recorded(
+        self,
+        *,
+        payment_id: str | None = None,
+        refund_id: str | None = None,
+        payout_id: str | None = None,
+    ) -> None:
+        """Called once Veza has stored the provider's id of a payment, refund or payout.
 
         A real provider notifies by webhook on its own: nothing to do. The sandbox settles
         what it was asked here, by sending its signed webhook from a task.

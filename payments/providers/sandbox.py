@@ -14,8 +14,10 @@ from django.utils import timezone
 from payments.providers.base import (
     PaymentProvider,
     PaymentResult,
+    PayoutResult,
     ProviderError,
     RefundResult,
+    payout_status,
     refund_status,
 )
 from veza.tasks import enqueue_on_commit
@@ -73,8 +75,66 @@ class SandboxProvider(PaymentProvider):
             amount=data["amount"],
         )
 
-    def on_recorded(self, *, payment_id: str | None = None, refund_id: str | None = None) -> None:
-        if payment_id:
+    def create_payout(
+        self,
+        *,
+        payout_id: str,
+        amount: int,
+        currency: str,
+        seller_id: str,
+        payout_type: str,
+        payout_token: str,
+    ) -> PayoutResult:
+        if cache.get(_key("payout", payout_id)) is not None:
+            raise ProviderError("Duplicate payout request.", status_code=400)
+        data = {
+            "payout_id": payout_id,
+            "amount": amount,
+            "currency": currency,
+            "status": "initiated",
+            # A token starting with fail_ makes the demo show a failed payout.
+            "outcome": "failed" if payout_token.startswith("fail_") else "success",
+        }
+        cache.set(_key("payout", payout_id), data, _TTL)
+        return self.get_payout(payout_id)
+
+    def get_payout(self, payout_id: str) -> PayoutResult:
+        data = cache.get(_key("payout", payout_id))
+        if data is None:
+            raise ProviderError("Payout not found.", status_code=404, not_found=True)
+        return PayoutResult(
+            payout_id=data["payout_id"],
+            status=payout_status(data["status"]),
+            amount=data["amount"],
+            currency=data["currency"],
+            error_message=data.get("error_message"),
+        )
+
+    def on_recorded(
+        self,
+        *,
+        payment_id: str | None = None,
+        refund_id: str | None = None,
+        payout_id: str | None = None,
+    ) -> None:
+        if payout_id:
+            data = cache.get(_key("payout", payout_id))
+            if data is None:
+                return
+            status = data["outcome"]
+            error = "The sandbox refused this payout token." if status == "failed" else None
+            cache.set(
+                _key("payout", payout_id), {**data, "status": status, "error_message": error}, _TTL
+            )
+            event = {
+                "event_type": f"payout_{status}",
+                "payout_id": payout_id,
+                "status": status,
+                "amount": data["amount"],
+                "currency": data["currency"],
+                **({"error_message": error} if error else {}),
+            }
+        elif payment_id:
             event = {
                 "event_type": "payment_succeeded",
                 "payment_id": payment_id,
@@ -96,7 +156,9 @@ class SandboxProvider(PaymentProvider):
             "event_id": f"evt_sbx_{uuid.uuid4().hex}",
             "event_type": event["event_type"],
             "content": {
-                "type": "refund_details" if refund_id else "payment_details",
+                "type": "payout_details"
+                if payout_id
+                else ("refund_details" if refund_id else "payment_details"),
                 "object": event,
             },
         }

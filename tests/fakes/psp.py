@@ -31,6 +31,10 @@ class FakePSP:
     refund_mode: str = "ok"
     get_mode: str = "ok"  # ok | error | timeout
     refund_status_on_get: str | None = None  # force the status GET answers
+    # ok | refuse | error | timeout | timeout_after_create
+    payout_mode: str = "ok"
+    payout_status: str = "initiated"  # what a created payout's status is
+    payouts: dict = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     payments: dict = field(default_factory=dict)
     refunds: dict = field(default_factory=dict)
@@ -39,6 +43,10 @@ class FakePSP:
 
     def calls_to(self, method: str, prefix: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path.startswith(prefix)]
+
+    def settle_payout(self, payout_id: str, status: str) -> None:
+        with self.lock:
+            self.payouts[payout_id]["status"] = status
 
     def settle_refund(self, refund_id: str, status: str) -> None:
         with self.lock:
@@ -84,12 +92,16 @@ def _handler(psp: FakePSP):
                 return self._payments(body)
             if self.path == "/refunds":
                 return self._create_refund(body)
+            if self.path == "/payouts/create":
+                return self._create_payout(body)
             return self._send(404, {"error": {"message": "Unrecognized request URL"}})
 
         def do_GET(self):
             self._record(None)
             if self.headers.get("api-key") != psp.api_key:
                 return self._send(401, {"error": {"message": "API key not provided or invalid"}})
+            if self.path.startswith("/payouts/"):
+                return self._get_payout(self.path.split("/payouts/", 1)[1].split("?", 1)[0])
             if not self.path.startswith("/refunds/"):
                 return self._send(404, {"error": {"message": "Unrecognized request URL"}})
             refund_id = self.path.split("/refunds/", 1)[1].split("?", 1)[0]
@@ -107,6 +119,45 @@ def _handler(psp: FakePSP):
             if psp.refund_status_on_get:
                 refund = {**refund, "status": psp.refund_status_on_get}
             return self._send(200, refund)
+
+        def _get_payout(self, payout_id):
+            if psp.get_mode == "timeout":
+                time.sleep(psp.delay)
+                return self._send(504, {"error": {"message": "late"}})
+            if psp.get_mode == "error":
+                return self._send(500, {"error": {"message": "Internal server error"}})
+            with psp.lock:
+                payout = psp.payouts.get(payout_id)
+            if payout is None:
+                return self._send(404, {"error": {"message": "Payout does not exist"}})
+            return self._send(200, payout)
+
+        def _create_payout(self, body):
+            mode = psp.payout_mode
+            if mode == "timeout":
+                time.sleep(psp.delay)
+                return self._send(504, {"error": {"message": "late"}})
+            if mode == "refuse":
+                return self._send(400, {"error": {"message": "Invalid payout method"}})
+            if mode == "error":
+                return self._send(500, {"error": {"message": "Internal server error"}})
+            payout_id = body.get("payout_id")
+            with psp.lock:
+                duplicate = payout_id in psp.payouts
+                if not duplicate:
+                    psp.payouts[payout_id] = {
+                        "payout_id": payout_id,
+                        "amount": body.get("amount"),
+                        "currency": body.get("currency"),
+                        "status": psp.payout_status,
+                        "customer_id": body.get("customer_id"),
+                    }
+                payout = psp.payouts[payout_id]
+            if duplicate:
+                return self._send(400, {"error": {"message": "Payout already exists"}})
+            if mode == "timeout_after_create":
+                time.sleep(psp.delay)
+            return self._send(200, payout)
 
         def _payments(self, body):
             mode = psp.payment_mode

@@ -1,0 +1,223 @@
+"""The payout console: payouts by status with their age, a payout's transfers and ledger
+entries, and Finance's actions (retry a failed payout, pause or resume a seller's payouts,
+run the payout job now). Support reads. Every action is audited and calls the services of
+``payments.payouts``, never a copy of them.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from audit.services import record
+from payments import payouts
+from payments.models import Payout, PayoutMethod
+from veza.money import format_money as money
+from veza.tasks import enqueue_on_commit
+
+RUN_TASK = "payments.tasks.run_payouts"
+MANAGE = "payments.manage_payouts"
+
+
+def _table(headers: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return format_html("<em>{}</em>", "none")
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Payouts change through actions only (and the webhook), never through a form."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ManagePayoutsMixin:
+    def has_manage_permission(self, request) -> bool:
+        return request.user.has_perm(MANAGE)
+
+
+@admin.register(Payout)
+class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+    list_display = (
+        "short_id",
+        "seller",
+        "amount_display",
+        "status",
+        "age",
+        "provider_payout_id",
+        "paid_at",
+    )
+    list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("seller__username", "seller__email", "provider_payout_id")
+    list_select_related = ("seller",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    actions = ["retry_failed", "pause_sellers", "resume_sellers"]
+    change_list_template = "admin/payments/payout/change_list.html"
+    fieldsets = (
+        (
+            "Payout",
+            {
+                "fields": (
+                    "id",
+                    "seller",
+                    "amount_display",
+                    "status",
+                    "payout_type",
+                    "provider_payout_id",
+                    "failure_reason",
+                    "created_at",
+                    "paid_at",
+                    "failed_at",
+                    "reversed_at",
+                )
+            },
+        ),
+        ("Transfers", {"fields": ("transfers_table",)}),
+        ("Ledger", {"fields": ("ledger_table",)}),
+    )
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    @admin.display(description="payout", ordering="id")
+    def short_id(self, payout: Payout) -> str:
+        return str(payout.pk)[:8]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, payout: Payout) -> str:
+        return money(payout.amount, payout.currency)
+
+    @admin.display(description="age", ordering="created_at")
+    def age(self, payout: Payout) -> str:
+        return timesince(payout.created_at)
+
+    @admin.display(description="transfers")
+    def transfers_table(self, payout: Payout) -> str:
+        rows = [
+            (
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:marketplace_order_change", args=[t.order_id]),
+                    str(t.order_id)[:8],
+                ),
+                money(t.amount, t.currency),
+                t.status,
+                t.released_at or "",
+            )
+            for t in payout.transfers.order_by("created_at")
+        ]
+        return _table(["order", "amount", "status", "released"], rows)
+
+    @admin.display(description="ledger entries")
+    def ledger_table(self, payout: Payout) -> str:
+        rows = [
+            (
+                e.created_at,
+                e.kind,
+                money(e.applied_amount, e.currency, signed=True),
+                money(e.balance_after, e.currency),
+            )
+            for e in payout.ledger_entries.order_by("created_at")
+        ]
+        return _table(["when", "kind", "amount", "balance after"], rows)
+
+    # --- actions --------------------------------------------------------------------------
+    @admin.action(description="Retry failed payouts (a new payout)", permissions=["manage"])
+    def retry_failed(self, request, queryset):
+        for payout in queryset.filter(status=Payout.Status.FAILED):
+            new = payouts.retry_payout(payout=payout, actor=request.user, request=request)
+            if new is None:
+                self.message_user(
+                    request,
+                    f"Payout {str(payout.pk)[:8]}: nothing to pay now (paused, in flight or "
+                    "no available money).",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Payout {str(payout.pk)[:8]} retried as {str(new.pk)[:8]}: {new.status}.",
+                )
+
+    @admin.action(description="Pause these sellers' payouts", permissions=["manage"])
+    def pause_sellers(self, request, queryset):
+        _set_paused(self, request, {p.seller for p in queryset.select_related("seller")}, True)
+
+    @admin.action(description="Resume these sellers' payouts", permissions=["manage"])
+    def resume_sellers(self, request, queryset):
+        _set_paused(self, request, {p.seller for p in queryset.select_related("seller")}, False)
+
+    def get_urls(self):
+        return [
+            path(
+                "run-now/",
+                self.admin_site.admin_view(self.run_now_view),
+                name="payments_payout_run_now",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_run": self.has_manage_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def run_now_view(self, request):
+        """Queue the payout job to the worker (release first, then pay); audited."""
+        if request.method != "POST" or not self.has_manage_permission(request):
+            raise PermissionDenied
+        record(action="payouts.run_requested", actor=request.user, request=request)
+        enqueue_on_commit(RUN_TASK)
+        self.message_user(
+            request,
+            "The payout run was queued to the worker; its result appears in the audit log "
+            "(payouts.run) and in this list.",
+        )
+        return HttpResponseRedirect(reverse("admin:payments_payout_changelist"))
+
+
+def _set_paused(model_admin, request, sellers, paused: bool) -> None:
+    for seller in sellers:
+        method = payouts.set_payouts_paused(
+            seller=seller, paused=paused, actor=request.user, request=request
+        )
+        if method is None:
+            model_admin.message_user(
+                request, f"{seller}: no payout method to pause.", messages.WARNING
+            )
+        else:
+            model_admin.message_user(
+                request, f"{seller}: payouts {'paused' if paused else 'resumed'}."
+            )
+
+
+@admin.register(PayoutMethod)
+class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+    list_display = ("seller", "payout_type", "payouts_paused", "updated_at")
+    list_filter = ("payouts_paused", "payout_type")
+    search_fields = ("seller__username", "seller__email")
+    list_select_related = ("seller",)
+    actions = ["pause", "resume"]
+    exclude = ("payout_token",)  # a provider token is not for staff eyes
+
+    @admin.action(description="Pause payouts", permissions=["manage"])
+    def pause(self, request, queryset):
+        _set_paused(self, request, {m.seller for m in queryset.select_related("seller")}, True)
+
+    @admin.action(description="Resume payouts", permissions=["manage"])
+    def resume(self, request, queryset):
+        _set_paused(self, request, {m.seller for m in queryset.select_related("seller")}, False)
