@@ -109,6 +109,9 @@ def test_valid_production_configuration_starts():
         ({"BYPASS_CONTENT_CREATOR_ROLE": "true"}, "BYPASS_CONTENT_CREATOR_ROLE must not be set"),
         ({"DATABASE_URL": ""}, "must point at PostgreSQL in production"),
         ({"APP_ENV": "prod"}, "APP_ENV must be one of"),
+        ({"PAYOUT_SCHEDULE": "every monday"}, "PAYOUT_SCHEDULE must be a crontab"),
+        ({"PAYOUT_SCHEDULE": "0 25 * * 1"}, "PAYOUT_SCHEDULE must be a crontab"),
+        ({"PAYOUT_MINIMUM": "0"}, "PAYOUT_MINIMUM must be at least 1"),
     ],
 )
 def test_start_up_refuses_bad_configuration(overrides, message):

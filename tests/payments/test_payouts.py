@@ -349,6 +349,7 @@ def test_reversed_after_paid_returns_the_money(pending_payout, post_webhook):
     assert balance_of(pending_payout.seller).available == 1800
     transfer = SellerTransfer.objects.get(seller=pending_payout.seller)
     assert (transfer.status, transfer.payout) == (SellerTransfer.Status.RELEASED, None)
+    assert payouts.payout_differences() == []
 
 
 @pytest.mark.parametrize(
@@ -377,6 +378,7 @@ def test_duplicate_and_out_of_order_pairs_keep_the_first_terminal_state(
     assert LedgerEntry.objects.filter(payout=pending_payout, kind="payout_return").count() == (
         1 if final == Payout.Status.FAILED else 0
     )
+    assert payouts.payout_differences() == []
 
 
 def test_a_replayed_event_id_is_a_duplicate(pending_payout, post_webhook):

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from payments.ledger import ledger_differences
 from payments.models import SellerBalance
+from payments.payouts import payout_differences
 
 
 class Command(BaseCommand):
@@ -14,8 +15,11 @@ class Command(BaseCommand):
                 f"seller {p['seller_id']} {p['currency']}: balance {p['balance']} "
                 f"!= entries {p['entries']}"
             )
+        for p in payout_differences():
+            problems.append(p)
+            self.stderr.write(f"payout or transfer out of step with its entries: {p}")
         if problems:
-            raise CommandError(f"{len(problems)} balance(s) disagree with the ledger.")
+            raise CommandError(f"{len(problems)} balance(s) or payout(s) disagree with the ledger.")
         self.stdout.write(
             self.style.SUCCESS(f"Ledger consistent: {SellerBalance.objects.count()} balance(s).")
         )
