@@ -5,8 +5,18 @@
 GUNICORN_BIND (default 0.0.0.0:$PORT, PORT defaults to 8000), GUNICORN_WORKERS (2 x CPUs + 1,
 at most 8), GUNICORN_THREADS (4), GUNICORN_TIMEOUT (30 s), GUNICORN_GRACEFUL_TIMEOUT (30 s),
 GUNICORN_KEEPALIVE (5 s; above the load balancer's idle timeout is wrong, below is fine),
-GUNICORN_MAX_REQUESTS (1000, with jitter), GUNICORN_FORWARDED_ALLOW_IPS (the proxies whose
-X-Forwarded-* headers are trusted; default 127.0.0.1), GUNICORN_LOG_LEVEL (info).
+GUNICORN_WORKER_CLASS (gthread), GUNICORN_MAX_REQUESTS (0: workers are not recycled),
+GUNICORN_FORWARDED_ALLOW_IPS (the proxies whose X-Forwarded-* headers are trusted; default
+127.0.0.1), GUNICORN_LOG_LEVEL (info).
+
+Recycling (max_requests) is off, and refused with the gthread worker: a gthread worker that
+recycles drops the connections it has accepted but not yet read, keep-alive or not, and the
+client sees "Connection reset by peer" (gunicorn issue #3038, still open; measured here: 10 to
+26 of 480 requests lost with a 40-request recycle, keepalive 5 or 0) -- a lost order, refund or
+webhook. The worker's memory is flat under load (tests/ops/test_gunicorn_recycling.py), so
+nothing needs recycling. Where it is wanted anyway, use GUNICORN_WORKER_CLASS=sync (one request
+per process, no keep-alive), which finishes its request and leaves the rest in the listen
+backlog for the next worker: no request is dropped.
 """
 
 import multiprocessing
@@ -20,13 +30,21 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 workers = _int("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 8))
-threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gunicorn silently turns a sync worker with threads > 1 into gthread: keep sync really sync.
+threads = _int("GUNICORN_THREADS", 1 if worker_class == "sync" else 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max(max_requests // 10, 0))
+if max_requests > 0 and (worker_class != "sync" or threads > 1):
+    raise RuntimeError(
+        f"GUNICORN_MAX_REQUESTS={max_requests} with the {worker_class} worker "
+        f"({threads} threads) drops requests whenever a worker recycles (gunicorn issue "
+        "#3038). Leave GUNICORN_MAX_REQUESTS at 0, or use GUNICORN_WORKER_CLASS=sync with "
+        "GUNICORN_THREADS=1."
+    )
 # Behind a proxy that terminates TLS: only these addresses may set X-Forwarded-Proto, which
 # Django trusts through SECURE_PROXY_SSL_HEADER.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

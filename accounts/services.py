@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import errors
-from accounts.metrics import logins, users_registered
+from accounts.metrics import login_attempts, logins, users_registered
 from accounts.models import Role, User
 from accounts.tasks import send_templated_email
 from audit.services import record
@@ -41,6 +41,7 @@ def login(*, email: str, password: str, request=None) -> User:
     user = authenticate(request, username=(email or "").strip().lower(), password=password)
     if user is None:
         logins.labels(outcome="failed").inc()
+        login_attempts.labels(outcome="failed").inc()
         record(
             action="auth.login_failed",
             request=request,
@@ -49,6 +50,7 @@ def login(*, email: str, password: str, request=None) -> User:
         )
         raise errors.InvalidCredentials()
     logins.labels(outcome="ok").inc()
+    login_attempts.labels(outcome="ok").inc()
     record(action="auth.login", actor=user, target=user, request=request)
     return user
 

@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.metrics import login_attempts
 from veza.throttling import ClientIpThrottle, WindowedThrottle
 
 
@@ -93,6 +94,7 @@ class LoginFailureThrottle(ClientIpThrottle):
             history = self._recent(key)
             if len(history) >= limit:
                 self.history, self.num_requests = history, limit
+                login_attempts.labels(outcome="throttled").inc()
                 return False
         return True
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework.exceptions import NotFound
 
-from playlists import errors
+from playlists import errors, metrics
 from playlists.models import Playlist, PlaylistCollaborator, PlaylistTrack
 from tracks.models import Track
 
@@ -18,9 +18,11 @@ EDITABLE_FIELDS = ("title", "description", "is_public")
 def create_playlist(
     *, owner, title: str, description: str = "", is_public: bool = True
 ) -> Playlist:
-    return Playlist.objects.create(
+    playlist = Playlist.objects.create(
         owner=owner, title=title, description=description, is_public=is_public
     )
+    transaction.on_commit(metrics.playlists_created.inc)
+    return playlist
 
 
 def update_playlist(*, playlist: Playlist, data: dict[str, Any]) -> Playlist:

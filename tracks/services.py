@@ -18,6 +18,7 @@ from tracks import errors, metrics
 from tracks.audio_formats import HEADER_BYTES, detect_format
 from tracks.clamav import ClamdUnavailable, scan_stream
 from tracks.models import Track, TrackChange, TrackLike, TrackShare
+from veza.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,12 @@ def upload_track(
     is_downloadable: bool = False,
 ) -> Track:
     """Validate, scan, store (streamed in chunks) and record a new track, or leave nothing."""
-    track_format = validate_audio_upload(upload)
-    scan_status = scan_upload(upload)  # before storing: an infected file never touches storage
+    try:
+        track_format = validate_audio_upload(upload)
+        scan_status = scan_upload(upload)  # before storing: an infected file never touches storage
+    except DomainError as exc:
+        metrics.uploads_failed.labels(kind="track", reason=exc.code).inc()
+        raise
 
     track_id = uuid.uuid4()
     # Storage.save copies the upload chunk by chunk; it is never read whole into memory.
@@ -131,7 +136,7 @@ def upload_track(
     except Exception:
         default_storage.delete(stored_name)
         raise
-    transaction.on_commit(metrics.tracks_uploaded.inc)
+    transaction.on_commit(metrics.upload_accepted)
     logger.info(
         "track %s uploaded by %s (%s, %d bytes)",
         track.pk,

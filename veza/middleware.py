@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from prometheus_client import Counter, Histogram
 
 from veza.client_ip import client_ip
 from veza.exceptions import bad_request_answer
@@ -12,6 +13,21 @@ from veza.logging import request_id_var
 logger = logging.getLogger("veza.request")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PROBE_PATHS = frozenset({"/health", "/healthz", "/readyz", "/metrics"})
+
+# The seed's dashboard names, next to django-prometheus's own series. Labelled by the route
+# pattern (never the raw path: ids and tokens would make one series per object).
+http_requests = Counter(
+    "veza_http_requests_total",
+    "HTTP requests by method, route and status.",
+    ["method", "route", "status"],
+)
+http_request_duration = Histogram(
+    "veza_http_request_duration_seconds",
+    "HTTP request duration by method and route.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestIdMiddleware:
@@ -42,8 +58,13 @@ class RequestIdMiddleware:
 
 def _log_request(request, status: int, duration: float) -> None:
     match = getattr(request, "resolver_match", None)
+    resolved = match is not None and bool(match.route)
     # An unresolved path carries no capability token: every tokened URL matches its route.
-    route = f"/{match.route}" if match is not None and match.route else request.path[:200]
+    route = f"/{match.route}" if resolved else request.path[:200]
+    method = request.method if request.method in _KNOWN_METHODS else "other"
+    metric_route = route if resolved else "unmatched"
+    http_requests.labels(method=method, route=metric_route, status=str(status)).inc()
+    http_request_duration.labels(method=method, route=metric_route).observe(duration)
     level = logging.DEBUG if request.path in _PROBE_PATHS else logging.INFO
     logger.log(
         level,

@@ -1,4 +1,8 @@
+from datetime import UTC
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
@@ -11,14 +15,34 @@ from audit.models import AuditLog
 from veza.permissions import IsAdminRole
 
 
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """Compares in UTC: Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59,
+    so ``?since=...+22:41`` would otherwise fail in the database with a 500."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError(
+                "Enter a date and time within the supported range.", code="invalid"
+            ) from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField
+
+
 class AuditLogFilter(django_filters.FilterSet):
     user = django_filters.UUIDFilter(field_name="actor_id", help_text="actor id")
     action = django_filters.CharFilter(help_text="exact action, e.g. auth.login_failed")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditLog

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
@@ -98,3 +99,26 @@ def test_suspicious_reports_webhook_signature_failures_per_ip(client_for, post_w
         assert post_webhook({"event_type": "payment_succeeded"}, signature="00").status_code == 401
     body = client_for(AdminFactory()).get("/api/v1/admin/audit/suspicious").json()
     assert body["webhook_signature_failures_by_ip"] == [{"ip_address": "127.0.0.1", "count": 2}]
+
+
+@pytest.mark.parametrize(
+    "offset, shift, expected",
+    [
+        # +22:41 is a valid ISO offset that PostgreSQL refuses (it allows up to ±15:59).
+        (timedelta(hours=22, minutes=41), timedelta(hours=-1), 1),
+        (timedelta(hours=-23, minutes=-59), timedelta(hours=1), 0),
+        (timedelta(0), timedelta(hours=-1), 1),
+    ],
+)
+def test_logs_since_accepts_any_iso_offset_and_compares_in_utc(client_for, offset, shift, expected):
+    record(action="auth.login", actor=UserFactory())
+    since = (timezone.now() + shift).astimezone(dt_timezone(offset)).isoformat()
+    response = client_for(AdminFactory()).get(LOGS, {"since": since, "action": "auth.login"})
+    assert response.status_code == 200
+    assert response.json()["count"] == expected
+
+
+def test_logs_since_out_of_range_once_in_utc_is_400(client_for):
+    response = client_for(AdminFactory()).get(LOGS, {"since": "9999-12-31T23:59:00-10:00"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"

@@ -24,6 +24,8 @@ def test_defaults(monkeypatch):
     assert conf["timeout"] == 30
     assert conf["graceful_timeout"] == 30
     assert conf["keepalive"] == 5
+    # No recycling: a recycling gthread worker drops requests (test_gunicorn_recycling.py).
+    assert (conf["worker_class"], conf["max_requests"]) == ("gthread", 0)
     assert conf["accesslog"] == "-"
     assert conf["preload_app"] is False
     assert conf["forwarded_allow_ips"] == "127.0.0.1"
