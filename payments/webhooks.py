@@ -139,6 +139,8 @@ def parse(raw_body: bytes) -> Notification:
         raise errors.MalformedWebhook("The webhook body is not valid JSON.") from exc
     if not isinstance(payload, dict):
         raise errors.MalformedWebhook()
+    # Everything below reads the sanitised copy: no NUL or lone surrogate reaches a query.
+    payload = _sanitised(payload)
     obj = payload
     content = payload.get("content")
     if isinstance(content, dict) and isinstance(content.get("object"), dict):
@@ -159,7 +161,7 @@ def parse(raw_body: bytes) -> Notification:
         payout_id=pick("payout_id"),
         status=pick("status"),
         error_message=pick("error_message") or _text(obj.get("refund_error_message")),
-        payload=_sanitised(payload),
+        payload=payload,
         object=obj,
     )
 
