@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
-from payments.admin import ReadOnlyAdmin
 from payments.services import request_refund
+from veza.admin_tools import ReadOnlyAdmin
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 

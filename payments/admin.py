@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, IntegerField, Prefetch, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Sum, Value, When
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -32,32 +32,8 @@ from payments.models import (
 )
 from payments.selectors import stuck_refunds
 from payments.services import reconcile_refund
+from veza.admin_tools import ReadOnlyAdmin, html_table
 from veza.money import format_money as money
-
-
-def _table(headers: list[str], rows: list[tuple]) -> str:
-    if not rows:
-        return format_html("<em>{}</em>", "none")
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible to those allowed to view, changeable by nobody (superusers included)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -196,7 +172,7 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.display(description="items")
     def items_table(self, refund: Refund) -> str:
         items = refund.order.items.select_related("product", "seller")
-        return _table(
+        return html_table(
             ["product", "seller", "price"],
             [(i.product.title, i.seller.username, money(i.price, i.currency)) for i in items],
         )
@@ -204,7 +180,7 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.display(description="licences")
     def licences_table(self, refund: Refund) -> str:
         licences = License.objects.filter(order=refund.order_id).select_related("product", "buyer")
-        return _table(
+        return html_table(
             ["product", "holder", "granted", "revoked"],
             [
                 (lic.product.title, lic.buyer.username, lic.granted_at, lic.revoked_at or "active")
@@ -215,7 +191,7 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.display(description="ledger entries of the order")
     def ledger_table(self, refund: Refund) -> str:
         entries = LedgerEntry.objects.filter(order=refund.order_id).select_related("seller")
-        return _table(
+        return html_table(
             ["when", "seller", "kind", "requested", "applied", "balance after"],
             [
                 (
@@ -235,7 +211,7 @@ class RefundAdmin(ReadOnlyAdmin):
         events = WebhookEvent.objects.filter(refund=refund) | WebhookEvent.objects.filter(
             refund_ref__in=[str(refund.pk), refund.hyperswitch_refund_id or str(refund.pk)]
         )
-        return _table(
+        return html_table(
             ["received", "event", "status", "outcome", "detail", "source"],
             [
                 (e.received_at, e.event_type, e.status, e.outcome, e.detail, e.source)
@@ -291,14 +267,115 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(SellerBalance)
 class SellerBalanceAdmin(ReadOnlyAdmin):
-    list_display = ("seller", "available_display", "currency", "updated_at")
+    """A seller's page: its four amounts, and links to every entry, transfer and payout."""
+
+    list_display = (
+        "seller",
+        "currency",
+        "pending_display",
+        "available_display",
+        "held_display",
+        "debt_display",
+        "total_display",
+        "updated_at",
+    )
     list_filter = ("currency",)
     search_fields = ("seller__username", "seller__email")
     list_select_related = ("seller",)
+    fieldsets = (
+        (
+            "Balance",
+            {
+                "fields": (
+                    "seller",
+                    "currency",
+                    "pending_display",
+                    "available_display",
+                    "held_display",
+                    "debt_display",
+                    "total_display",
+                    "ledger_check",
+                )
+            },
+        ),
+        ("Follow the money", {"fields": ("links", "recent_entries")}),
+    )
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    @admin.display(description="pending", ordering="pending")
+    def pending_display(self, balance: SellerBalance) -> str:
+        return money(balance.pending, balance.currency)
 
     @admin.display(description="available", ordering="available")
     def available_display(self, balance: SellerBalance) -> str:
         return money(balance.available, balance.currency)
+
+    @admin.display(description="held", ordering="held")
+    def held_display(self, balance: SellerBalance) -> str:
+        return money(balance.held, balance.currency)
+
+    @admin.display(description="debt", ordering="debt")
+    def debt_display(self, balance: SellerBalance) -> str:
+        return (
+            money(-balance.debt, balance.currency) if balance.debt else money(0, balance.currency)
+        )
+
+    @admin.display(description="total owed to the seller")
+    def total_display(self, balance: SellerBalance) -> str:
+        return money(balance.total, balance.currency)
+
+    @admin.display(description="ledger check")
+    def ledger_check(self, balance: SellerBalance) -> str:
+        sums = LedgerEntry.objects.filter(
+            seller_id=balance.seller_id, currency=balance.currency
+        ).aggregate(
+            pending=Sum("pending_delta"),
+            available=Sum("available_delta"),
+            held=Sum("held_delta"),
+            debt=Sum("debt_delta"),
+        )
+        ok = all(getattr(balance, k) == (v or 0) for k, v in sums.items())
+        return "equals the sum of its entries" if ok else "DIFFERS from its entries"
+
+    @admin.display(description="links")
+    def links(self, balance: SellerBalance) -> str:
+        query = f"seller__id__exact={balance.seller_id}"
+        targets = [
+            (
+                "ledger entries",
+                "admin:payments_ledgerentry_changelist",
+                f"&currency={balance.currency}",
+            ),
+            ("transfers", "admin:payments_sellertransfer_changelist", ""),
+            ("payouts", "admin:payments_payout_changelist", ""),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}?{}{}">{}</a>',
+            ((reverse(name), query, extra, label) for label, name, extra in targets),
+        )
+
+    @admin.display(description="latest entries")
+    def recent_entries(self, balance: SellerBalance) -> str:
+        entries = LedgerEntry.objects.filter(
+            seller_id=balance.seller_id, currency=balance.currency
+        ).order_by("-created_at")[:20]
+        return html_table(
+            ["when", "kind", "effect", "pending", "available", "held", "debt", "total after"],
+            [
+                (
+                    e.created_at,
+                    e.get_kind_display(),
+                    money(e.applied_amount, e.currency, signed=True),
+                    money(e.pending_delta, e.currency, signed=True),
+                    money(e.available_delta, e.currency, signed=True),
+                    money(e.held_delta, e.currency, signed=True),
+                    money(e.debt_delta, e.currency, signed=True),
+                    money(e.balance_after, e.currency),
+                )
+                for e in entries
+            ],
+        )
 
 
 @admin.register(LedgerEntry)
@@ -489,7 +566,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="sellers")
     def sellers_table(self, dispute: Dispute) -> str:
         shares = dispute.shares.select_related("seller")
-        return _table(
+        return html_table(
             ["seller", "share", "from pending", "from available", "as debt"],
             [
                 (
@@ -506,7 +583,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="licences")
     def licences_table(self, dispute: Dispute) -> str:
         licences = License.objects.filter(order=dispute.order_id).select_related("product")
-        return _table(
+        return html_table(
             ["product", "granted", "suspended", "revoked"],
             [
                 (lic.product.title, lic.granted_at, lic.suspended_at or "—", lic.revoked_at or "—")
@@ -517,7 +594,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="ledger entries of the dispute")
     def ledger_table(self, dispute: Dispute) -> str:
         entries = LedgerEntry.objects.filter(dispute=dispute).select_related("seller")
-        return _table(
+        return html_table(
             ["when", "seller", "kind", "effect", "pending", "available", "held", "debt"],
             [
                 (
@@ -537,7 +614,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="notes")
     def notes_table(self, dispute: Dispute) -> str:
         notes = dispute.notes.select_related("author")
-        return _table(
+        return html_table(
             ["when", "by", "note"],
             [(n.created_at, n.author.username if n.author else "—", n.text) for n in notes],
         )

@@ -9,42 +9,18 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from audit.services import record
 from payments import payouts
 from payments.models import Payout, PayoutMethod
+from veza.admin_tools import ReadOnlyAdmin, html_table
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
 
 RUN_TASK = "payments.tasks.run_payouts"
 MANAGE = "payments.manage_payouts"
-
-
-def _table(headers: list[str], rows: list[tuple]) -> str:
-    if not rows:
-        return format_html("<em>{}</em>", "none")
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Payouts change through actions only (and the webhook), never through a form."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ManagePayoutsMixin:
@@ -121,7 +97,7 @@ class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
             )
             for t in payout.transfers.order_by("created_at")
         ]
-        return _table(["order", "amount", "status", "released"], rows)
+        return html_table(["order", "amount", "status", "released"], rows)
 
     @admin.display(description="ledger entries")
     def ledger_table(self, payout: Payout) -> str:
@@ -134,7 +110,7 @@ class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
             )
             for e in payout.ledger_entries.order_by("created_at")
         ]
-        return _table(["when", "kind", "amount", "balance after"], rows)
+        return html_table(["when", "kind", "amount", "balance after"], rows)
 
     # --- actions --------------------------------------------------------------------------
     @admin.action(description="Retry failed payouts (a new payout)", permissions=["manage"])

@@ -262,3 +262,27 @@ def test_dispute_console_lists_open_disputes_by_due_date_and_takes_notes(post_we
     auditor, _ = staff_client("Auditor")
     assert auditor.post(url, {"text": "nope"}).status_code == 403
     assert DisputeNote.objects.count() == 1
+
+
+def test_a_sellers_page_shows_its_four_amounts_and_links_to_every_movement(post_webhook):
+    import re
+
+    from payments.models import SellerBalance
+
+    order = completed_order()
+    seller = order.items.get().seller
+    balance = SellerBalance.objects.get(seller=seller)
+    client, _ = staff_client("Finance")
+    page = client.get(f"/admin/payments/sellerbalance/{balance.pk}/change/").content.decode()
+    assert "€9.00" in page  # pending 900 minor units
+    assert "equals the sum of its entries" in page
+    assert "Sale credit" in page
+    links = re.findall(
+        r'href="(/admin/payments/(?:ledgerentry|sellertransfer|payout)/\?[^"]+)"', page
+    )
+    assert len(links) == 3
+    for link in links:
+        listing = client.get(link.replace("&amp;", "&"))
+        assert listing.status_code == 200, link
+    entries = client.get(links[0].replace("&amp;", "&")).content.decode()
+    assert "Sale credit" in entries
