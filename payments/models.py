@@ -54,7 +54,7 @@ class SellerBalance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.seller_id} {self.currency}"
+        return f"{self.seller.username} — {self.currency}"
 
     @property
     def total(self) -> int:

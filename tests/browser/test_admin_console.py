@@ -164,3 +164,64 @@ def test_finance_follows_a_dispute_in_the_console(browser_page, live_server):
     page.wait_for_selector(".messagelist")
     assert "Evidence sent to the bank." in page.content()
     page.screenshot(path=ARTIFACTS / "dispute-02-detail.png", full_page=True)
+
+
+def test_finance_follows_a_seller_from_sale_to_paid_payout(browser_page, live_server, settings):
+    """Sale → pending → released → payout → paid (sandbox webhooks), read in the console."""
+    from marketplace.services import end_refund_window
+    from payments import payouts
+    from payments.models import Payout, SellerBalance
+    from tests.marketplace.factories import ProductFactory
+
+    settings.HYPERSWITCH_BASE_URL = ""  # the sandbox settles payouts by signed webhook
+    page = browser_page
+    order = completed_order(products=[ProductFactory(price=5000)])
+    seller = order.items.get().seller
+    end_refund_window(order_id=order.pk, now=timezone.now() - timedelta(minutes=1))
+    assert payouts.release_order(order_id=order.pk) == 1
+    payouts.set_payout_method(seller=seller, payout_type="bank", payout_token="tok_demo")
+    summary = payouts.run_payouts()
+    assert summary.get("created") == 1
+    payout = Payout.objects.get(seller=seller)
+    assert (payout.status, payout.amount) == (Payout.Status.PAID, 4500)
+    balance = SellerBalance.objects.get(seller=seller)
+    assert (balance.pending, balance.available) == (0, 0)
+
+    staff = UserFactory(username="fred", email="fred@veza.test", is_staff=True)
+    staff.set_password("Correct-Horse-42!")
+    staff.save()
+    finance, _ = Group.objects.get_or_create(name="Finance")
+    finance.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="payments",
+            codename__in=[
+                "view_payout",
+                "view_payoutmethod",
+                "manage_payouts",
+                "view_sellerbalance",
+                "view_ledgerentry",
+                "view_sellertransfer",
+            ],
+        )
+    )
+    staff.groups.add(finance)
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/payments/payout/")
+    page.fill("#id_username", "fred@veza.test")
+    page.fill("#id_password", "Correct-Horse-42!")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#result_list")
+    assert "€45.00" in page.inner_text("#result_list")
+    page.screenshot(path=ARTIFACTS / "payout-01-list.png", full_page=True)
+
+    page.goto(f"{live_server.url}/admin/payments/payout/{payout.pk}/change/")
+    page.wait_for_selector("#content-main")
+    assert "Paid" in page.content() or "paid" in page.content()
+    page.screenshot(path=ARTIFACTS / "payout-02-detail.png", full_page=True)
+
+    page.goto(f"{live_server.url}/admin/payments/sellerbalance/{balance.pk}/change/")
+    page.wait_for_selector("#content-main")
+    text = page.inner_text("#content-main")
+    assert "Sale credit" in text and "Release" in text and "Payout" in text
+    assert "equals the sum of its entries" in text
+    page.screenshot(path=ARTIFACTS / "payout-03-seller.png", full_page=True)
