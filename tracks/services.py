@@ -18,9 +18,9 @@ from django.utils import timezone
 from accounts.models import User
 from audit import services as audit
 from tracks import errors, metrics
-from tracks.audio_formats import HEADER_BYTES, detect_format
-from tracks.clamav import ClamdUnavailable, scan_stream
+from tracks.audio_formats import detect_format
 from tracks.models import Play, PlayBatch, Track, TrackChange, TrackLike, TrackShare
+from veza import uploads
 from veza.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -37,62 +37,23 @@ EDITABLE_FIELDS = (
 DEFAULT_SHARE_HOURS = 72
 
 
-def _read_head(upload: UploadedFile) -> bytes:
-    upload.seek(0)
-    head = upload.read(HEADER_BYTES)
-    upload.seek(0)
-    return head
-
-
-# Room for the multipart envelope and the form fields around the file itself.
-MULTIPART_OVERHEAD = 1024 * 1024
-
-
-def check_declared_upload_size(content_length: str | None) -> None:
-    """Refuse a body that announces more than the limit, before spooling any of it."""
-    try:
-        declared = int(content_length or 0)
-    except ValueError:
-        return
-    if declared > settings.MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
-        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+# The track upload view calls this before the body is parsed.
+check_declared_upload_size = uploads.check_declared_size
 
 
 def validate_audio_upload(upload: UploadedFile) -> str:
     """The upload's format, or ``InvalidFile`` for a bad extension, content, size or emptiness."""
-    if not upload.size:
-        raise errors.InvalidFile("The file is empty.")
-    if upload.size > settings.MAX_UPLOAD_SIZE:
-        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
-    track_format = detect_format(filename=upload.name or "", head=_read_head(upload))
+    uploads.check_size(upload)
+    track_format = detect_format(filename=upload.name or "", head=uploads.read_head(upload))
     if track_format is None:
-        raise errors.InvalidFile()
+        raise errors.InvalidFile(errors.AUDIO_TYPES_DETAIL)
     return track_format
 
 
 def scan_upload(upload: UploadedFile) -> str:
     """Run ClamAV when configured; the resulting ``Track.ScanStatus``."""
-    if not settings.CLAMAV_ADDRESS:
-        return Track.ScanStatus.UNSCANNED
-    upload.seek(0)
-    try:
-        result = scan_stream(
-            address=settings.CLAMAV_ADDRESS,
-            chunks=upload.chunks(),
-            timeout=settings.CLAMAV_TIMEOUT,
-        )
-    except ClamdUnavailable as exc:
-        if settings.CLAMAV_REQUIRED:
-            logger.error("ClamAV unavailable, upload refused: %s", exc)
-            raise errors.ScannerUnavailable() from exc
-        logger.warning("ClamAV unavailable, upload accepted unscanned: %s", exc)
-        return Track.ScanStatus.UNSCANNED
-    finally:
-        upload.seek(0)
-    if result.infected:
-        logger.warning("ClamAV flagged an upload: %s", result.signature)
-        raise errors.InfectedFile()
-    return Track.ScanStatus.CLEAN
+    clean = uploads.scan(upload)
+    return Track.ScanStatus.CLEAN if clean else Track.ScanStatus.UNSCANNED
 
 
 def upload_track(
