@@ -19,3 +19,12 @@ class DownloadLinkInvalid(DomainError):
     code = "permission_denied"
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = "This download link is invalid."
+
+
+class NoFileForTrackProduct(DomainError):
+    code = "track_product_file"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        "A track product delivers its track's audio; upload files to pack, sample or "
+        "license products."
+    )

@@ -50,8 +50,10 @@ class TrackOutput(serializers.ModelSerializer):
 
 
 class TrackUploadInput(serializers.Serializer):
+    # An empty file is refused by the service, as `invalid_file` like every other refusal.
     file = serializers.FileField(
-        help_text="mp3, wav, flac, ogg, m4a or aac; checked by content, at most MAX_UPLOAD_SIZE."
+        allow_empty_file=True,
+        help_text="mp3, wav, flac, ogg, m4a or aac; checked by content, at most MAX_UPLOAD_SIZE.",
     )
     title = serializers.CharField(max_length=200)
     artist = serializers.CharField(max_length=200, required=False, allow_blank=True)
