@@ -28,3 +28,9 @@ class NoFileForTrackProduct(DomainError):
         "A track product delivers its track's audio; upload files to pack, sample or "
         "license products."
     )
+
+
+class FileMissing(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "The file is missing."

@@ -264,6 +264,25 @@ def sign_download(*, product: Product, user) -> tuple[str, object]:
     return token, timezone.now() + timedelta(seconds=settings.SIGNED_DOWNLOAD_TTL_SECONDS)
 
 
+def presigned_download_url(*, stored, filename: str) -> str | None:
+    """A short-lived URL of the object store for a licensed fetch, when downloads are
+    redirected there (``MEDIA_PRESIGNED_DOWNLOAD_SECONDS``); None to stream through the app.
+    Called after the licence check, on every fetch."""
+    seconds = settings.MEDIA_PRESIGNED_DOWNLOAD_SECONDS
+    if seconds <= 0 or not getattr(stored.storage, "bucket_name", None):
+        return None
+    if not stored.storage.exists(stored.name):
+        raise errors.FileMissing()
+    return stored.storage.url(
+        stored.name,
+        parameters={
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": product_files.content_type_of(stored.name),
+        },
+        expire=seconds,
+    )
+
+
 def read_download_token(token: str) -> dict:
     """The token's claims; raises ``errors.DownloadLinkInvalid`` when forged or expired."""
     try:

@@ -2,7 +2,7 @@
 licences and signed downloads. An outer layer: it may compose marketplace and payments."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.text import slugify
@@ -295,6 +295,10 @@ class SignedFileView(APIView):
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            302: OpenApiResponse(
+                description="With MEDIA_PRESIGNED_DOWNLOAD_SECONDS and an object store: "
+                "a redirect to a short-lived presigned URL of the file"
+            ),
             **_errors(403, 404),
         }
     )
@@ -310,12 +314,15 @@ class SignedFileView(APIView):
             stored = product.file
         if not stored:
             raise NotFound("This product has no file to download.")
+        extension = stored.name.rsplit(".", 1)[-1] if "." in stored.name else ""
+        filename = f"{slugify(product.title) or 'download'}.{extension}".rstrip(".")
+        presigned = services.presigned_download_url(stored=stored, filename=filename)
+        if presigned:
+            return HttpResponseRedirect(presigned)
         try:
             handle = stored.storage.open(stored.name, "rb")
         except FileNotFoundError as exc:
             raise NotFound("The file is missing.") from exc
-        extension = stored.name.rsplit(".", 1)[-1] if "." in stored.name else ""
-        filename = f"{slugify(product.title) or 'download'}.{extension}".rstrip(".")
         return FileResponse(
             handle,
             as_attachment=True,
