@@ -219,3 +219,16 @@ def test_stream_url_shows_once_the_track_is_ready(report, api_client, client_for
     body = api_client.get(f"/api/v1/tracks/{track.id}").json()
     assert body["status"] == "ready"
     assert body["stream_url"] == "https://stream.example.test/hls/abc.m3u8"
+
+
+def test_staff_see_play_batches_read_only_in_the_admin(report, client):
+    from tests.factories import AdminFactory
+
+    report({"batch_id": "seen-in-admin", "plays": []})
+    client.force_login(AdminFactory(is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/tracks/playbatch/")
+
+    assert listing.status_code == 200
+    assert b"seen-in-admin" in listing.content
+    assert client.get("/admin/tracks/playbatch/add/").status_code == 403
