@@ -22,10 +22,11 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 def zip_bytes() -> bytes:
+    """A real archive, the same bytes on every call (fixed member timestamps)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("kick.wav", wav_bytes())
-        archive.writestr("README.txt", "128 bpm")
+        for name, data in (("kick.wav", wav_bytes()), ("README.txt", b"128 bpm")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return buffer.getvalue()
 
 
