@@ -26,7 +26,9 @@ class Product(models.Model):
     track = models.ForeignKey(
         "tracks.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
     )
-    file = models.FileField(upload_to="products/%Y/%m/", blank=True)
+    # The deliverable of a pack, sample or licence product (a track product delivers its
+    # track's audio), stored through the default storage as products/<id>/<uuid>.<ext>.
+    file = models.FileField(max_length=500, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,16 +6,24 @@ payments. The transitions expect the caller's transaction and the order's row lo
 (``lock_order``), so that an order's status and its money change together or not at all.
 """
 
+import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from marketplace import errors
+from marketplace import errors, product_files
 from marketplace.models import License, Order, OrderItem, Product
+from veza import uploads
+from veza.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
 
 PRODUCT_FIELDS = ("title", "description", "price", "currency", "product_type", "track", "is_active")
 DOWNLOAD_SALT = "veza.marketplace.download"
@@ -50,6 +58,49 @@ def deactivate_product(*, product: Product, actor, request=None) -> None:
         product.is_active = False
         product.save(update_fields=["is_active", "updated_at"])
     record(action="product.delete", actor=actor, target=product, request=request)
+
+
+def attach_product_file(*, product: Product, upload: UploadedFile, actor, request=None) -> Product:
+    """Check, scan and store the deliverable of a pack, sample or licence product, replacing
+    the one it had. Nothing is stored unless every check passes; the replaced file is deleted
+    once the new one is recorded."""
+    if product.product_type == Product.Type.TRACK:
+        raise errors.NoFileForTrackProduct()
+    try:
+        uploads.check_size(upload)
+        file_type = product_files.detect(filename=upload.name or "", head=uploads.read_head(upload))
+        if file_type is None:
+            raise uploads.InvalidFile(product_files.ACCEPTED_DETAIL)
+        uploads.scan(upload)  # before storing: an infected file never touches storage
+    except DomainError as exc:
+        uploads.uploads_failed.labels(kind="product", reason=exc.code).inc()
+        raise
+
+    # Storage.save copies the upload chunk by chunk, to the disk or the object store.
+    stored_name = default_storage.save(f"products/{product.pk}/{uuid.uuid4()}.{file_type}", upload)
+    try:
+        with transaction.atomic():
+            locked = Product.objects.select_for_update().get(pk=product.pk)
+            replaced = locked.file.name
+            locked.file = stored_name
+            locked.save(update_fields=["file", "updated_at"])
+            record(
+                action="product.file",
+                actor=actor,
+                target=locked,
+                request=request,
+                details={"type": file_type, "size": upload.size},
+            )
+            if replaced:
+                transaction.on_commit(lambda: default_storage.delete(replaced))
+            transaction.on_commit(lambda: uploads.file_uploads.labels(kind="product").inc())
+    except Exception:
+        default_storage.delete(stored_name)
+        raise
+    logger.info("product %s file stored (%s, %d bytes)", product.pk, file_type, upload.size)
+    product.file = locked.file
+    product.updated_at = locked.updated_at
+    return product
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -211,6 +262,25 @@ def sign_download(*, product: Product, user) -> tuple[str, object]:
     """A short-lived token naming the product and its holder; returns (token, expires_at)."""
     token = signing.dumps({"p": str(product.pk), "u": str(user.pk)}, salt=DOWNLOAD_SALT)
     return token, timezone.now() + timedelta(seconds=settings.SIGNED_DOWNLOAD_TTL_SECONDS)
+
+
+def presigned_download_url(*, stored, filename: str) -> str | None:
+    """A short-lived URL of the object store for a licensed fetch, when downloads are
+    redirected there (``MEDIA_PRESIGNED_DOWNLOAD_SECONDS``); None to stream through the app.
+    Called after the licence check, on every fetch."""
+    seconds = settings.MEDIA_PRESIGNED_DOWNLOAD_SECONDS
+    if seconds <= 0 or not getattr(stored.storage, "bucket_name", None):
+        return None
+    if not stored.storage.exists(stored.name):
+        raise errors.FileMissing()
+    return stored.storage.url(
+        stored.name,
+        parameters={
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": product_files.content_type_of(stored.name),
+        },
+        expire=seconds,
+    )
 
 
 def read_download_token(token: str) -> dict:

@@ -1,9 +1,14 @@
+import socket
+import socketserver
+import threading
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_tokens
 from tests.factories import AdminFactory, CreatorFactory, UserFactory
+from tests.fakes.clamd import FakeClamd
 
 
 @pytest.fixture(autouse=True)
@@ -96,3 +101,46 @@ def post_webhook(api_client, settings):
         )
 
     return post
+
+
+@pytest.fixture
+def fake_clamd(settings):
+    """A real TCP clamd stand-in on 127.0.0.1; CLAMAV_ADDRESS points at it."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeClamd)
+    server.daemon_threads = True
+    server.scanned = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address
+    settings.CLAMAV_ADDRESS = f"{host}:{port}"
+    settings.CLAMAV_TIMEOUT = 5
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_clamd_unix(settings, tmp_path):
+    """The same stand-in on a unix socket; CLAMAV_ADDRESS is the socket's path."""
+    path = str(tmp_path / "clamd.sock")
+    server = socketserver.ThreadingUnixStreamServer(path, FakeClamd)
+    server.daemon_threads = True
+    server.scanned = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.CLAMAV_ADDRESS = f"unix://{path}"
+    settings.CLAMAV_TIMEOUT = 5
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def dead_clamd_address(settings):
+    """An address where nothing listens (a port just freed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CLAMAV_ADDRESS = f"127.0.0.1:{port}"
+    settings.CLAMAV_TIMEOUT = 2
+    return settings.CLAMAV_ADDRESS

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tracks.models import Track, TrackChange, TrackLike, TrackShare
+from tracks.models import PlayBatch, Track, TrackChange, TrackLike, TrackShare
 
 
 class TrackChangeInline(admin.TabularInline):
@@ -78,4 +78,22 @@ class TrackChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlayBatch)
+class PlayBatchAdmin(admin.ModelAdmin):
+    """The stream server's play reports, read-only: counted plays cannot be edited away."""
+
+    list_display = ("batch_id", "accepted", "skipped", "received_at")
+    search_fields = ("batch_id",)
+    readonly_fields = ("batch_id", "accepted", "skipped", "received_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -12,7 +12,6 @@ CONTENT_TYPES = {
     Track.Format.M4A: "audio/mp4",
     Track.Format.AAC: "audio/aac",
 }
-HEADER_BYTES = 16
 
 
 def _is_mpeg_audio_frame(head: bytes) -> bool:

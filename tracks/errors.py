@@ -3,23 +3,21 @@ from rest_framework.exceptions import APIException
 
 from veza.exceptions import DomainError
 
+# Shared with every upload (veza.uploads); named here too, as the track upload's refusals.
+from veza.uploads import InfectedFile, InvalidFile, ScannerUnavailable
 
-class InvalidFile(DomainError):
-    code = "invalid_file"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The file is not a supported audio file (mp3, wav, flac, ogg, m4a, aac)."
+__all__ = [
+    "AUDIO_TYPES_DETAIL",
+    "FileMissing",
+    "InfectedFile",
+    "InvalidFile",
+    "ScannerUnavailable",
+    "TrackFailed",
+    "UploadCapacityReached",
+]
 
 
-class InfectedFile(DomainError):
-    code = "infected_file"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The virus scanner rejected this file."
-
-
-class ScannerUnavailable(DomainError):
-    code = "scanner_unavailable"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The virus scanner is unavailable; try again later."
+AUDIO_TYPES_DETAIL = "The file is not a supported audio file (mp3, wav, flac, ogg, m4a, aac)."
 
 
 class UploadCapacityReached(APIException):

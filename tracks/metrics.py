@@ -1,11 +1,10 @@
 from prometheus_client import Counter
 
+from veza.uploads import file_uploads, uploads_failed
+
+__all__ = ["file_uploads", "tracks_uploaded", "upload_accepted", "uploads_failed"]
+
 tracks_uploaded = Counter("veza_tracks_uploaded_total", "Tracks accepted by the upload endpoint.")
-# The seed's dashboards read these names.
-file_uploads = Counter("veza_file_uploads_total", "Files accepted by an upload endpoint.", ["kind"])
-uploads_failed = Counter(
-    "veza_uploads_failed_total", "Uploads refused, by reason (the error code).", ["kind", "reason"]
-)
 
 
 def upload_accepted(kind: str = "track") -> None:

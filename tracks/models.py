@@ -126,3 +126,46 @@ class TrackChange(models.Model):
 
     def __str__(self) -> str:
         return f"change of {self.track_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PlayBatch(models.Model):
+    """One report of the stream server. ``batch_id`` is UNIQUE: a batch sent again (a retry
+    after a timeout) is recognised by the database and counted once."""
+
+    batch_id = models.CharField(max_length=128, unique=True)
+    accepted = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"play batch {self.batch_id}"
+
+
+class Play(models.Model):
+    """One listen, as the stream server reported it: the listening history."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
+    # Null for an anonymous listener (or an account deleted since).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plays",
+    )
+    batch = models.ForeignKey(PlayBatch, on_delete=models.CASCADE, related_name="plays")
+    played_at = models.DateTimeField()
+    seconds = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-played_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-played_at"], name="play_user_history_idx"),
+            models.Index(fields=["track", "-played_at"], name="play_track_history_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"play of {self.track_id} at {self.played_at:%Y-%m-%d %H:%M}"

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from tracks.models import Track, TrackChange, TrackLike, TrackShare
+from tracks.models import Play, Track, TrackChange, TrackLike, TrackShare
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +157,11 @@ def track_stats(*, track: Track) -> dict[str, int]:
 
 def track_history(*, track: Track) -> QuerySet:
     return TrackChange.objects.filter(track=track).select_related("changed_by")
+
+
+def listening_history(*, user) -> QuerySet:
+    """The user's plays, newest first, of tracks the user may still see."""
+    plays = Play.objects.filter(user=user).select_related("track__creator")
+    if not user.is_admin:
+        plays = plays.filter(Q(track__is_public=True) | Q(track__creator=user))
+    return plays.order_by("-played_at", "-id")

@@ -1,9 +1,11 @@
-"""Writes: upload, edit with history, delete, likes, shares, stream-ready, sweeps."""
+"""Writes: upload, edit with history, delete, likes, shares, stream-ready, plays, sweeps."""
 
 import logging
 import secrets
 import uuid
-from datetime import timedelta
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from audit import services as audit
 from tracks import errors, metrics
-from tracks.audio_formats import HEADER_BYTES, detect_format
-from tracks.clamav import ClamdUnavailable, scan_stream
-from tracks.models import Track, TrackChange, TrackLike, TrackShare
+from tracks.audio_formats import detect_format
+from tracks.models import Play, PlayBatch, Track, TrackChange, TrackLike, TrackShare
+from veza import uploads
 from veza.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -34,62 +37,23 @@ EDITABLE_FIELDS = (
 DEFAULT_SHARE_HOURS = 72
 
 
-def _read_head(upload: UploadedFile) -> bytes:
-    upload.seek(0)
-    head = upload.read(HEADER_BYTES)
-    upload.seek(0)
-    return head
-
-
-# Room for the multipart envelope and the form fields around the file itself.
-MULTIPART_OVERHEAD = 1024 * 1024
-
-
-def check_declared_upload_size(content_length: str | None) -> None:
-    """Refuse a body that announces more than the limit, before spooling any of it."""
-    try:
-        declared = int(content_length or 0)
-    except ValueError:
-        return
-    if declared > settings.MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
-        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
+# The track upload view calls this before the body is parsed.
+check_declared_upload_size = uploads.check_declared_size
 
 
 def validate_audio_upload(upload: UploadedFile) -> str:
     """The upload's format, or ``InvalidFile`` for a bad extension, content, size or emptiness."""
-    if not upload.size:
-        raise errors.InvalidFile("The file is empty.")
-    if upload.size > settings.MAX_UPLOAD_SIZE:
-        raise errors.InvalidFile(f"The file is larger than {settings.MAX_UPLOAD_SIZE} bytes.")
-    track_format = detect_format(filename=upload.name or "", head=_read_head(upload))
+    uploads.check_size(upload)
+    track_format = detect_format(filename=upload.name or "", head=uploads.read_head(upload))
     if track_format is None:
-        raise errors.InvalidFile()
+        raise errors.InvalidFile(errors.AUDIO_TYPES_DETAIL)
     return track_format
 
 
 def scan_upload(upload: UploadedFile) -> str:
     """Run ClamAV when configured; the resulting ``Track.ScanStatus``."""
-    if not settings.CLAMAV_ADDRESS:
-        return Track.ScanStatus.UNSCANNED
-    upload.seek(0)
-    try:
-        result = scan_stream(
-            address=settings.CLAMAV_ADDRESS,
-            chunks=upload.chunks(),
-            timeout=settings.CLAMAV_TIMEOUT,
-        )
-    except ClamdUnavailable as exc:
-        if settings.CLAMAV_REQUIRED:
-            logger.error("ClamAV unavailable, upload refused: %s", exc)
-            raise errors.ScannerUnavailable() from exc
-        logger.warning("ClamAV unavailable, upload accepted unscanned: %s", exc)
-        return Track.ScanStatus.UNSCANNED
-    finally:
-        upload.seek(0)
-    if result.infected:
-        logger.warning("ClamAV flagged an upload: %s", result.signature)
-        raise errors.InfectedFile()
-    return Track.ScanStatus.CLEAN
+    clean = uploads.scan(upload)
+    return Track.ScanStatus.CLEAN if clean else Track.ScanStatus.UNSCANNED
 
 
 def upload_track(
@@ -241,6 +205,70 @@ def mark_stream_ready(
             changes["duration_seconds"] = duration_seconds
         _apply_changes(track=track, changes=changes, changed_by=None)
     return track
+
+
+@dataclass(frozen=True)
+class PlayReport:
+    track_id: uuid.UUID
+    played_at: datetime
+    seconds: int
+    user_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class PlayBatchResult:
+    batch_id: str
+    accepted: int
+    skipped: int
+    duplicate: bool
+
+
+def record_play_batch(*, batch_id: str, plays: list[PlayReport]) -> PlayBatchResult:
+    """Store a batch of plays and add them to each track's ``play_count``, all or nothing.
+
+    The batch row, the plays and the counters commit together, so a batch is either counted
+    whole or not at all; its UNIQUE ``batch_id`` makes a replayed batch a no-op (the second
+    insert waits for the first transaction, then fails). Plays of unknown tracks are skipped;
+    a play naming an unknown user is kept as anonymous.
+    """
+    track_ids = {play.track_id for play in plays}
+    known_tracks = set(Track.objects.filter(pk__in=track_ids).values_list("pk", flat=True))
+    kept = [play for play in plays if play.track_id in known_tracks]
+    user_ids = {play.user_id for play in kept if play.user_id is not None}
+    known_users = set(User.objects.filter(pk__in=user_ids).values_list("pk", flat=True))
+    try:
+        with transaction.atomic():
+            batch = PlayBatch.objects.create(
+                batch_id=batch_id, accepted=len(kept), skipped=len(plays) - len(kept)
+            )
+            Play.objects.bulk_create(
+                Play(
+                    batch=batch,
+                    track_id=play.track_id,
+                    user_id=play.user_id if play.user_id in known_users else None,
+                    played_at=play.played_at,
+                    seconds=play.seconds,
+                )
+                for play in kept
+            )
+            # One UPDATE per distinct track, in primary-key order: two batches touching the
+            # same tracks lock their rows in the same order and never deadlock.
+            per_track = Counter(play.track_id for play in kept)
+            for track_id in sorted(per_track):
+                Track.objects.filter(pk=track_id).update(
+                    play_count=F("play_count") + per_track[track_id]
+                )
+    except IntegrityError:
+        existing = PlayBatch.objects.filter(batch_id=batch_id).first()
+        if existing is None:  # not the batch_id: some other constraint failed
+            raise
+        logger.info("play batch %s already counted", batch_id)
+        return PlayBatchResult(
+            batch_id=batch_id, accepted=existing.accepted, skipped=existing.skipped, duplicate=True
+        )
+    return PlayBatchResult(
+        batch_id=batch_id, accepted=batch.accepted, skipped=batch.skipped, duplicate=False
+    )
 
 
 def record_download(*, track: Track) -> None:

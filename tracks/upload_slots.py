@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tracks.errors import UploadCapacityReached
+from veza.uploads import uploads_failed
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,15 @@ def _cache_release() -> None:
         cache.decr(CACHE_KEY)
 
 
+def _refuse(kind: str) -> UploadCapacityReached:
+    uploads_failed.labels(kind=kind, reason=UploadCapacityReached.default_code).inc()
+    return UploadCapacityReached(wait=RETRY_AFTER_SECONDS)
+
+
 @contextmanager
-def upload_slot() -> Iterator[None]:
-    """Hold one of ``MAX_CONCURRENT_UPLOADS`` slots, or raise ``UploadCapacityReached``."""
+def upload_slot(kind: str = "track") -> Iterator[None]:
+    """Hold one of ``MAX_CONCURRENT_UPLOADS`` slots, or raise ``UploadCapacityReached``
+    (counted in ``veza_uploads_failed_total`` under ``kind``)."""
     limit = max(1, settings.MAX_CONCURRENT_UPLOADS)
     try:
         acquired = _cache_acquire(limit)
@@ -65,14 +72,14 @@ def upload_slot() -> Iterator[None]:
         logger.warning("upload-slot cache unavailable; using a process-local semaphore")
         semaphore = _local_semaphore(limit)
         if not semaphore.acquire(blocking=False):
-            raise UploadCapacityReached(wait=RETRY_AFTER_SECONDS) from None
+            raise _refuse(kind) from None
         try:
             yield
         finally:
             semaphore.release()
         return
     if not acquired:
-        raise UploadCapacityReached(wait=RETRY_AFTER_SECONDS)
+        raise _refuse(kind)
     try:
         yield
     finally:

@@ -17,4 +17,5 @@ urlpatterns = [
         views.StreamReadyView.as_view(),
         name="track-stream-ready",
     ),
+    path("internal/plays", views.PlayBatchView.as_view(), name="play-batch"),
 ]

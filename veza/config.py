@@ -4,6 +4,8 @@
 ``ImproperlyConfigured`` listing every problem at once, so an operator fixes them in one go.
 """
 
+from urllib.parse import parse_qsl, unquote, urlsplit
+
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -31,6 +33,70 @@ def payout_crontab(schedule: str) -> crontab | None:
         )
     except (ValueError, TypeError):
         return None
+
+
+FILE_STORAGE_BACKEND = "django.core.files.storage.FileSystemStorage"
+S3_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+# MEDIA_STORAGE_URL query parameter → django-storages S3Storage option.
+S3_URL_OPTIONS = {
+    "endpoint_url": "endpoint_url",
+    "region": "region_name",
+    "region_name": "region_name",
+    "addressing_style": "addressing_style",
+    "location": "location",
+    "custom_domain": "custom_domain",
+}
+
+
+def media_storage(
+    *,
+    url: str = "",
+    bucket: str = "",
+    endpoint_url: str = "",
+    region: str = "",
+    location: str = "",
+) -> tuple[dict, str | None]:
+    """The ``STORAGES["default"]`` entry for uploads, and a problem when the values are not
+    usable. An S3 bucket when ``MEDIA_STORAGE_URL`` (``s3://[key:secret@]bucket[/prefix]?
+    endpoint_url=...&region=...``) or ``AWS_STORAGE_BUCKET_NAME`` is set, the local disk
+    (``MEDIA_ROOT``) otherwise. Credentials not in the URL come from boto3's usual sources
+    (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, an instance role)."""
+    options: dict = {}
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.hostname:
+            return {"BACKEND": FILE_STORAGE_BACKEND}, (
+                "MEDIA_STORAGE_URL must look like s3://bucket?endpoint_url=...&region=..."
+            )
+        options["bucket_name"] = parts.hostname
+        if parts.username:
+            options["access_key"] = unquote(parts.username)
+            options["secret_key"] = unquote(parts.password or "")
+        if parts.path.strip("/"):
+            options["location"] = parts.path.strip("/")
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key not in S3_URL_OPTIONS:
+                known = ", ".join(sorted(S3_URL_OPTIONS))
+                return {"BACKEND": FILE_STORAGE_BACKEND}, (
+                    f"MEDIA_STORAGE_URL has an unknown parameter {key!r} (known: {known})."
+                )
+            options[S3_URL_OPTIONS[key]] = value
+    elif bucket:
+        options["bucket_name"] = bucket
+        if endpoint_url:
+            options["endpoint_url"] = endpoint_url
+        if region:
+            options["region_name"] = region
+        if location:
+            options["location"] = location
+    else:
+        return {"BACKEND": FILE_STORAGE_BACKEND}, None
+    # A self-hosted object store (MinIO, Ceph) is reached by path: bucket.host would need DNS.
+    if options.get("endpoint_url"):
+        options.setdefault("addressing_style", "path")
+    # Objects stay private: buyers reach them only through the API's licence check.
+    options.update(default_acl=None, querystring_auth=True)
+    return {"BACKEND": S3_STORAGE_BACKEND, "OPTIONS": options}, None
 
 
 def problems(settings: dict) -> list[str]:
@@ -64,6 +130,8 @@ def problems(settings: dict) -> list[str]:
             "TRUSTED_PROXY_COUNT must be a whole number >= 0 "
             f"(got {settings['TRUSTED_PROXY_COUNT_RAW']!r})."
         )
+    if settings.get("MEDIA_STORAGE_PROBLEM"):
+        found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
         found.append("CLAMAV_REQUIRED=true needs CLAMAV_ADDRESS (host:port or a unix socket path).")
     if app_env == "production":

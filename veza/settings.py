@@ -14,6 +14,7 @@ from veza.config import (
     DEV_JWT_SECRET,
     DEV_SECRET_KEY,
     DEV_WEBHOOK_SECRET,
+    media_storage,
     payout_crontab,
     validate,
 )
@@ -250,6 +251,23 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
 MEDIA_ROOT = env.path("UPLOAD_DIR", default=env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Uploads (tracks, product files) go through Django's storage API: the local disk above, or an
+# S3-compatible object store shared by every web and worker node (README "Configuration").
+MEDIA_STORAGE_URL = env.str("MEDIA_STORAGE_URL", default="")
+MEDIA_STORAGE, MEDIA_STORAGE_PROBLEM = media_storage(
+    url=MEDIA_STORAGE_URL,
+    bucket=env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+    endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+    region=env.str("AWS_S3_REGION_NAME", default=""),
+    location=env.str("AWS_LOCATION", default=""),
+)
+STORAGES = {
+    "default": MEDIA_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# With an object store: answer a licensed download with a redirect to a presigned URL of this
+# many seconds (the bytes then bypass the web nodes), instead of streaming it through the app.
+MEDIA_PRESIGNED_DOWNLOAD_SECONDS = env.int("MEDIA_PRESIGNED_DOWNLOAD_SECONDS", default=0)
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=100 * 1024 * 1024)
 MAX_CONCURRENT_UPLOADS = env.int("MAX_CONCURRENT_UPLOADS", default=10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -10,6 +10,10 @@ CURRENCY_HELP = "ISO-4217 code, upper case (e.g. EUR)."
 class ProductOutput(serializers.ModelSerializer):
     seller = UserRefOutput()
     track_id = serializers.UUIDField(allow_null=True)
+    has_file = serializers.SerializerMethodField(
+        help_text="Whether a buyer gets a file: the track's audio for a track product, the "
+        "uploaded file (POST /products/{id}/file) otherwise."
+    )
 
     class Meta:
         model = Product
@@ -22,9 +26,23 @@ class ProductOutput(serializers.ModelSerializer):
             "currency",
             "product_type",
             "track_id",
+            "has_file",
             "is_active",
             "created_at",
         ]
+
+    def get_has_file(self, product: Product) -> bool:
+        if product.product_type == Product.Type.TRACK:
+            return product.track_id is not None
+        return bool(product.file)
+
+
+class ProductFileInput(serializers.Serializer):
+    # An empty file is refused by the service, as `invalid_file` like every other refusal.
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="zip, wav, mp3, flac or pdf; checked by content, at most MAX_UPLOAD_SIZE.",
+    )
 
 
 class ProductInput(serializers.Serializer):

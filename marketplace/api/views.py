@@ -2,19 +2,21 @@
 licences and signed downloads. An outer layer: it may compose marketplace and payments."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from marketplace import selectors, services
+from marketplace import product_files, selectors, services
 from marketplace.api import serializers as s
 from marketplace.api.filters import ProductFilter
 from marketplace.errors import NotLicensed
@@ -23,6 +25,8 @@ from payments import checkout
 from payments import selectors as payment_reads
 from payments import services as refunds
 from payments.api.serializers import DisputeOutput, RefundOutput
+from tracks.upload_slots import upload_slot
+from veza import uploads
 from veza.permissions import IsCreatorRole
 
 ERRORS = {
@@ -30,7 +34,9 @@ ERRORS = {
     401: OpenApiResponse(description="Not authenticated"),
     403: OpenApiResponse(description="Not allowed"),
     404: OpenApiResponse(description="Not found, or not yours to see"),
+    415: OpenApiResponse(description="Not multipart/form-data"),
     502: OpenApiResponse(description="The payment provider refused (`psp_error`)"),
+    503: OpenApiResponse(description="Scanner down (CLAMAV_REQUIRED) or too many uploads"),
 }
 
 
@@ -61,7 +67,7 @@ class ProductViewSet(
     ordering_fields = ["created_at", "price", "title"]
     ordering = ["-created_at"]
     lookup_value_converter = "uuid"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
         if self.action == "create":
@@ -103,6 +109,39 @@ class ProductViewSet(
         self._check_seller(product)
         services.deactivate_product(product=product, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ProductFileInput},
+        responses={200: s.ProductOutput, **_errors(400, 401, 403, 404, 415, 503)},
+        description="Upload (POST) or replace (PUT) the deliverable of a pack, sample or "
+        "license product: zip, wav, mp3, flac or pdf, checked by content, at most "
+        "MAX_UPLOAD_SIZE, virus-scanned like track uploads (`invalid_file`, `infected_file`, "
+        "`track_product_file` for a track product, 503 `scanner_unavailable`). The seller "
+        "or an admin.",
+    )
+    @action(
+        detail=True,
+        methods=["post", "put"],
+        url_path="file",
+        url_name="file",
+        parser_classes=[MultiPartParser, FormParser],
+        filter_backends=[],
+    )
+    def file(self, request, pk=None):
+        product = self.get_object()
+        self._check_seller(product)
+        uploads.check_declared_size(request.META.get("CONTENT_LENGTH"))
+        # The slot is taken before the body is parsed: receiving and scanning are the cost.
+        with upload_slot(kind="product"):
+            data = s.ProductFileInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            product = services.attach_product_file(
+                product=product,
+                upload=data.validated_data["file"],
+                actor=request.user,
+                request=request,
+            )
+        return Response(s.ProductOutput(product).data)
 
 
 @extend_schema(tags=["marketplace"])
@@ -256,6 +295,10 @@ class SignedFileView(APIView):
     @extend_schema(
         responses={
             (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            302: OpenApiResponse(
+                description="With MEDIA_PRESIGNED_DOWNLOAD_SECONDS and an object store: "
+                "a redirect to a short-lived presigned URL of the file"
+            ),
             **_errors(403, 404),
         }
     )
@@ -265,11 +308,24 @@ class SignedFileView(APIView):
         user = User.objects.filter(pk=claims.get("u"), is_active=True).first()
         if user is None or selectors.active_license(user=user, product=product) is None:
             raise NotLicensed()
-        stored = product.file or (product.track.file if product.track_id else None)
+        if product.product_type == Product.Type.TRACK:
+            stored = product.track.file if product.track_id else None
+        else:
+            stored = product.file
         if not stored:
             raise NotFound("This product has no file to download.")
+        extension = stored.name.rsplit(".", 1)[-1] if "." in stored.name else ""
+        filename = f"{slugify(product.title) or 'download'}.{extension}".rstrip(".")
+        presigned = services.presigned_download_url(stored=stored, filename=filename)
+        if presigned:
+            return HttpResponseRedirect(presigned)
         try:
-            handle = stored.open("rb")
+            handle = stored.storage.open(stored.name, "rb")
         except FileNotFoundError as exc:
             raise NotFound("The file is missing.") from exc
-        return FileResponse(handle, as_attachment=True, filename=stored.name.rsplit("/", 1)[-1])
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=filename,
+            content_type=product_files.content_type_of(stored.name),
+        )

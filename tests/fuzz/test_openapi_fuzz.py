@@ -59,6 +59,7 @@ def _world() -> tuple[User, dict[str, dict]]:
     playlist = PlaylistFactory(owner=fuzzer)
     PlaylistTrackFactory(playlist=playlist, track=track)
     product = ProductFactory(seller=CreatorFactory(), product_type="track", track=track)
+    pack = ProductFactory(seller=fuzzer, product_type="pack")
     order = completed_order(buyer=fuzzer, products=[product])
     tracks = {"id": track.pk}
     playlists = {"id": playlist.pk}
@@ -79,6 +80,7 @@ def _world() -> tuple[User, dict[str, dict]]:
         "/api/v1/playlists/{id}/collaborators/{user_id}": {**playlists, "user_id": other.pk},
         "/api/v1/playlists/{id}/tracks/{track_id}": {**playlists, "track_id": track.pk},
         "/api/v1/marketplace/products/{id}": {"id": product.pk},
+        "/api/v1/marketplace/products/{id}/file": {"id": pack.pk},
         "/api/v1/marketplace/download/{product_id}": {"product_id": product.pk},
         "/api/v1/marketplace/orders/{id}": {"id": order.pk},
         "/api/v1/marketplace/orders/{id}/refund": {"id": order.pk},

@@ -21,7 +21,7 @@ def dockerfile() -> str:
 
 
 def test_compose_has_every_service(compose):
-    assert set(compose["services"]) == {"postgres", "redis"} | APP_SERVICES
+    assert set(compose["services"]) == {"postgres", "redis", "minio", "minio-setup"} | APP_SERVICES
 
 
 def test_app_services_run_the_right_commands(compose):
@@ -74,10 +74,34 @@ def test_every_long_running_service_has_a_healthcheck(compose):
     assert services["migrate"]["restart"] == "no"
 
 
-def test_media_is_shared_by_web_and_worker(compose):
+def test_media_lives_in_the_object_store_shared_by_every_replica(compose):
+    services = compose["services"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["MEDIA_STORAGE_URL"].startswith("s3://"), name
+        assert "endpoint_url=http://minio:9000" in env["MEDIA_STORAGE_URL"], name
+        assert env["AWS_ACCESS_KEY_ID"].startswith("${MINIO_ROOT_USER"), name
+        # No app container keeps uploads on a disk of its own.
+        assert not any("/app/media" in v for v in services[name].get("volumes", [])), name
     for name in ("web", "worker"):
-        assert "media:/app/media" in compose["services"][name]["volumes"], name
-    assert {"pgdata", "media"} <= set(compose["volumes"])
+        depends = services[name]["depends_on"]
+        assert depends["minio-setup"]["condition"] == "service_completed_successfully", name
+    assert services["minio-setup"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert "mc mb --ignore-existing" in services["minio-setup"]["command"][0]
+    assert services["minio"]["healthcheck"]["test"][0] == "CMD"
+    assert "miniodata:/data" in services["minio"]["volumes"]
+    assert {"pgdata", "redisdata", "miniodata"} <= set(compose["volumes"])
+    # The object store's credentials come from .env too.
+    assert services["minio"]["environment"]["MINIO_ROOT_PASSWORD"].startswith("${")
+
+
+def test_two_web_replicas_two_workers_and_exactly_one_beat(compose):
+    services = compose["services"]
+    assert services["web"]["deploy"]["replicas"] == "${WEB_REPLICAS:-2}"
+    assert services["worker"]["deploy"]["replicas"] == "${WORKER_REPLICAS:-2}"
+    assert services["beat"]["deploy"]["replicas"] == 1
+    # One host port per web replica: a fixed single port would stop the second one.
+    assert services["web"]["ports"] == ["${WEB_PORTS:-8000-8001}:8000"]
 
 
 def test_dockerfile_is_multi_stage_non_root_and_healthchecked(dockerfile):

@@ -87,6 +87,24 @@ def test_uploads_accepted_and_refused_are_counted(client_for, django_capture_on_
     assert value("veza_uploads_failed_total", kind="track", reason="invalid_file") == refused + 1
 
 
+def test_uploads_refused_for_capacity_are_counted(client_for, settings):
+    from tracks.upload_slots import upload_slot
+
+    settings.MAX_CONCURRENT_UPLOADS = 1
+    refused = value("veza_uploads_failed_total", kind="track", reason="too_many_uploads")
+    with upload_slot():  # another upload in flight holds the only slot
+        response = client_for(CreatorFactory()).post(
+            "/api/v1/tracks",
+            {"file": SimpleUploadedFile("a.wav", wav_bytes(), "audio/wav"), "title": "A"},
+            format="multipart",
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "too_many_uploads"
+    assert value("veza_uploads_failed_total", kind="track", reason="too_many_uploads") == (
+        refused + 1
+    )
+
+
 def test_playlists_created_are_counted(client_for, user, django_capture_on_commit_callbacks):
     before = value("veza_playlists_created_total")
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserRefOutput
 from accounts.models import User
-from tracks.models import Track, TrackChange, TrackShare
+from tracks.models import Play, Track, TrackChange, TrackShare
+
+MAX_PLAYS_PER_BATCH = 1000
 
 
 class TrackOutput(serializers.ModelSerializer):
@@ -12,6 +14,9 @@ class TrackOutput(serializers.ModelSerializer):
     creator = UserRefOutput(read_only=True)
     like_count = serializers.IntegerField(read_only=True, default=0)
     liked_by_me = serializers.BooleanField(read_only=True, default=False)
+    stream_url = serializers.SerializerMethodField(
+        help_text="Where the stream server serves the track; null until it is ready."
+    )
 
     class Meta:
         model = Track
@@ -29,6 +34,7 @@ class TrackOutput(serializers.ModelSerializer):
             "is_public",
             "is_downloadable",
             "creator",
+            "stream_url",
             "like_count",
             "play_count",
             "liked_by_me",
@@ -37,10 +43,17 @@ class TrackOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_stream_url(self, track: Track) -> str | None:
+        if track.status != Track.Status.READY or not track.stream_url:
+            return None
+        return track.stream_url
+
 
 class TrackUploadInput(serializers.Serializer):
+    # An empty file is refused by the service, as `invalid_file` like every other refusal.
     file = serializers.FileField(
-        help_text="mp3, wav, flac, ogg, m4a or aac; checked by content, at most MAX_UPLOAD_SIZE."
+        allow_empty_file=True,
+        help_text="mp3, wav, flac, ogg, m4a or aac; checked by content, at most MAX_UPLOAD_SIZE.",
     )
     title = serializers.CharField(max_length=200)
     artist = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -113,3 +126,46 @@ class TrackChangeOutput(serializers.ModelSerializer):
 class StreamReadyInput(serializers.Serializer):
     stream_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
     duration_seconds = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+
+
+class PlayInput(serializers.Serializer):
+    track_id = serializers.UUIDField()
+    user_id = serializers.UUIDField(required=False, allow_null=True)
+    played_at = serializers.DateTimeField()
+    seconds = serializers.IntegerField(min_value=0, max_value=7 * 24 * 3600)
+
+
+class PlayBatchInput(serializers.Serializer):
+    batch_id = serializers.CharField(
+        max_length=128, help_text="The stream server's id of this batch; a repeat counts once."
+    )
+    plays = serializers.ListField(
+        child=PlayInput(), max_length=MAX_PLAYS_PER_BATCH, help_text="At most 1,000 plays."
+    )
+
+
+class PlayBatchOutput(serializers.Serializer):
+    batch_id = serializers.CharField()
+    accepted = serializers.IntegerField(help_text="Plays stored and counted.")
+    skipped = serializers.IntegerField(help_text="Plays of unknown tracks, ignored.")
+    duplicate = serializers.BooleanField(
+        help_text="True when this batch_id had already been counted: nothing changed."
+    )
+
+
+class TrackRefOutput(serializers.ModelSerializer):
+    creator = UserRefOutput(read_only=True)
+
+    class Meta:
+        model = Track
+        fields = ["id", "title", "artist", "creator"]
+        read_only_fields = fields
+
+
+class PlayOutput(serializers.ModelSerializer):
+    track = TrackRefOutput(read_only=True)
+
+    class Meta:
+        model = Play
+        fields = ["id", "track", "played_at", "seconds"]
+        read_only_fields = fields

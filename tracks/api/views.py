@@ -181,6 +181,21 @@ class TrackViewSet(viewsets.GenericViewSet):
         track = selectors.get_visible_track(pk=pk, user=request.user)
         return Response(s.StatsOutput(selectors.track_stats(track=track)).data)
 
+    @extend_schema(
+        responses={200: s.PlayOutput(many=True), **_errors(401)},
+        description="The caller's listening history (plays reported by the stream server), "
+        "newest first.",
+    )
+    @action(
+        detail=False,
+        url_path="listening-history",
+        permission_classes=[IsAuthenticated],
+        filter_backends=[],
+    )
+    def listening_history(self, request):
+        page = self.paginate_queryset(selectors.listening_history(user=request.user))
+        return self.get_paginated_response(s.PlayOutput(page, many=True).data)
+
     @extend_schema(responses={200: s.TrackChangeOutput(many=True), **_errors(401, 403, 404)})
     @action(detail=True, permission_classes=[IsAuthenticated], filter_backends=[])
     def history(self, request, pk):
@@ -274,3 +289,25 @@ class StreamReadyView(APIView):
             raise NotFound("Track not found.") from exc
         track = selectors.with_track_annotations(Track.objects.filter(pk=pk), user=None).get()
         return Response(s.TrackOutput(track).data)
+
+
+@extend_schema(tags=["internal"])
+class PlayBatchView(APIView):
+    authentication_classes: list = []
+    permission_classes = [HasInternalApiKey]
+
+    @extend_schema(
+        request=s.PlayBatchInput,
+        responses={202: s.PlayBatchOutput, **_errors(400, 401)},
+        description="The stream server reports plays in batches of at most 1,000 (header "
+        "`X-Internal-API-Key`). A repeated `batch_id` is counted once; plays of unknown "
+        "tracks are skipped and counted in `skipped`.",
+    )
+    def post(self, request):
+        data = s.PlayBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.record_play_batch(
+            batch_id=data.validated_data["batch_id"],
+            plays=[services.PlayReport(**play) for play in data.validated_data["plays"]],
+        )
+        return Response(s.PlayBatchOutput(result).data, status=status.HTTP_202_ACCEPTED)
