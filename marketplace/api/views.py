@@ -24,6 +24,7 @@ from payments import selectors as payment_reads
 from payments import services as refunds
 from payments.api.serializers import DisputeOutput, RefundOutput
 from veza.permissions import IsCreatorRole
+from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input or state: `{detail, code}`"),
@@ -56,6 +57,7 @@ class ProductViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    api_key_scopes = read_only(MARKETPLACE_READ)
     serializer_class = s.ProductOutput
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "price", "title"]
@@ -118,6 +120,7 @@ class OrderViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.OrderOutput
     filterset_fields = ["status"]
@@ -195,6 +198,7 @@ class OrderViewSet(
 
 @extend_schema(tags=["refunds"])
 class RefundViewSet(viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = RefundOutput
     lookup_value_converter = "uuid"
@@ -209,6 +213,7 @@ class RefundViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["disputes"])
 class DisputeViewSet(viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = DisputeOutput
     lookup_value_converter = "uuid"
@@ -223,6 +228,7 @@ class DisputeViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["marketplace"])
 class LicenseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.LicenseOutput
     ordering = ["-granted_at"]
@@ -235,6 +241,7 @@ class LicenseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @extend_schema(tags=["marketplace"])
 class DownloadLinkView(APIView):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.SignedUrlOutput, **_errors(401, 403, 404)})
@@ -250,6 +257,8 @@ class DownloadLinkView(APIView):
 @extend_schema(tags=["marketplace"])
 class SignedFileView(APIView):
     """Streams a product's file for a signed, unexpired link whose holder is still licensed."""
+
+    api_key_scopes = NO_API_KEYS
 
     authentication_classes = []
 
