@@ -7,8 +7,8 @@ connects to the address that was checked, never resolving the name a second time
 """
 
 import ipaddress
-import socket
 from dataclasses import dataclass
+from socket import SOCK_STREAM, getaddrinfo
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -67,7 +67,7 @@ def resolve(url: str) -> Target:
     """The URL's addresses, each one checked; raises ``TargetRefused``."""
     scheme, host, port = parse(url)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = getaddrinfo(host, port, type=SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise TargetRefused(f"The webhook host {host!r} does not resolve.") from exc
     addresses: list[IPAddress] = []
