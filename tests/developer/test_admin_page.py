@@ -74,3 +74,33 @@ def test_staff_without_the_permission_cannot_toggle(receiver, make_endpoint, use
     assert response.status_code == 403
     endpoint.refresh_from_db()
     assert endpoint.is_active
+
+
+def test_support_may_toggle_and_auditors_only_look(receiver, make_endpoint, user):
+    from django.contrib.auth.models import Group
+
+    endpoint = make_endpoint(user, receiver.url, ["order.completed"])
+    support = UserFactory(is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    auditor = UserFactory(is_staff=True)
+    auditor.groups.add(Group.objects.get(name="Auditor"))
+    clients = {}
+    for name, staff in (("support", support), ("auditor", auditor)):
+        clients[name] = Client()
+        clients[name].force_login(staff)
+        assert clients[name].get("/admin/developer/webhookendpoint/").status_code == 200
+
+    refused = clients["auditor"].post(
+        "/admin/developer/webhookendpoint/",
+        {"action": "disable_endpoints", "_selected_action": [str(endpoint.pk)]},
+    )
+    endpoint.refresh_from_db()
+    assert refused.status_code != 302 or endpoint.is_active
+    assert endpoint.is_active
+
+    clients["support"].post(
+        "/admin/developer/webhookendpoint/",
+        {"action": "disable_endpoints", "_selected_action": [str(endpoint.pk)]},
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.is_active is False
