@@ -68,7 +68,7 @@ def resolve(url: str) -> Target:
     scheme, host, port = parse(url)
     try:
         infos = getaddrinfo(host, port, type=SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise TargetRefused(f"The webhook host {host!r} does not resolve.") from exc
     addresses: list[IPAddress] = []
     for info in infos:
