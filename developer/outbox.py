@@ -10,6 +10,7 @@ was down left behind: events never dispatched, deliveries due or whose claim exp
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,6 +61,18 @@ def dispatch_event(*, event_id, now=None) -> list[WebhookDelivery]:
         for delivery in deliveries:
             enqueue_on_commit("developer.tasks.deliver", delivery_id=str(delivery.pk))
     return deliveries
+
+
+def purge_delivered(*, now=None) -> int:
+    """Forget events older than WEBHOOK_RETENTION_DAYS once nothing is left to send (their
+    deliveries go with them); the delivery log covers that window."""
+    now = now or timezone.now()
+    old = OutboxEvent.objects.filter(
+        created_at__lt=now - timedelta(days=settings.WEBHOOK_RETENTION_DAYS),
+        dispatched_at__isnull=False,
+    ).exclude(deliveries__status=WebhookDelivery.Status.PENDING)
+    deleted, _ = OutboxEvent.objects.filter(pk__in=old.values("pk")).delete()
+    return deleted
 
 
 def sweep(*, now=None) -> dict[str, int]:

@@ -20,3 +20,8 @@ def deliver(*, delivery_id: str, at: str | None = None) -> str | None:
 @shared_task
 def sweep_outbox() -> dict[str, int]:
     return outbox.sweep()
+
+
+@shared_task
+def purge_delivered_events() -> int:
+    return outbox.purge_delivered()

@@ -255,6 +255,7 @@ API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)  # requests a mi
 # Lets webhooks target loopback/private addresses (a local receiver); refused in production.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=60.0)  # seconds
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not IS_PRODUCTION and not CORS_ALLOWED_ORIGINS
@@ -364,6 +365,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-outbox": {
         "task": "developer.tasks.sweep_outbox",
         "schedule": WEBHOOK_SWEEP_INTERVAL,
+    },
+    "purge-delivered-webhook-events": {
+        "task": "developer.tasks.purge_delivered_events",
+        "schedule": 24 * 3600.0,
     },
     "flush-expired-jwt": {
         "task": "accounts.tasks.flush_expired_tokens",

@@ -279,3 +279,22 @@ def test_nothing_is_sent_when_the_change_rolls_back(
         raise RuntimeError
 
     assert receiver.requests == [] and not OutboxEvent.objects.exists()
+
+
+def test_old_events_are_purged_once_nothing_is_left_to_send(make_endpoint, user, settings):
+    settings.WEBHOOK_RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    done = OutboxEvent.objects.create(type="ping", data={}, created_at=old, dispatched_at=old)
+    waiting = OutboxEvent.objects.create(type="ping", data={}, created_at=old, dispatched_at=old)
+    never_dispatched = OutboxEvent.objects.create(type="ping", data={}, created_at=old)
+    recent = OutboxEvent.objects.create(type="ping", data={}, dispatched_at=timezone.now())
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    endpoint = make_endpoint(user, "http://127.0.0.1:9/x", ["order.completed"])
+    WebhookDelivery.objects.create(endpoint=endpoint, event=done, status="succeeded")
+    WebhookDelivery.objects.create(endpoint=endpoint, event=waiting, status="pending")
+
+    assert outbox.purge_delivered() >= 1
+
+    left = set(OutboxEvent.objects.values_list("pk", flat=True))
+    assert left == {waiting.pk, never_dispatched.pk, recent.pk}
+    assert not WebhookDelivery.objects.filter(event_id=done.pk).exists()
