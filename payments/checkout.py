@@ -18,6 +18,7 @@ from payments.errors import ProviderRefused
 from payments.metrics import orders_placed
 from payments.models import EventOutcome, LedgerEntry, SellerTransfer
 from payments.providers import ProviderError, get_provider
+from veza.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutc
             return EventOutcome.PROCESSED, order
         items = orders.complete_order(order=order, now=timezone.now())
         credit_sale(order=order, items=items)
+        emit("order.completed", order)
         return EventOutcome.PROCESSED, order
 
 

@@ -35,6 +35,7 @@ from payments.models import (
     SellerTransfer,
 )
 from payments.providers import dispute_status
+from veza.events import emit
 from veza.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,10 @@ def apply_dispute_event(event: DisputeEvent) -> tuple[EventOutcome, Dispute | No
             dispute.save()
             return EventOutcome.DUPLICATE, dispute, "dispute already open"
         dispute.save()
+        if created:
+            emit("dispute.opened", dispute)
+        if dispute.is_terminal:
+            emit("dispute.closed", dispute)
         record(
             action=f"dispute.{dispute.status}",
             target=dispute,

@@ -37,6 +37,7 @@ from payments.models import (
     SellerTransfer,
 )
 from payments.providers import PayoutResult, ProviderError, get_provider
+from veza.events import emit
 from veza.tasks import enqueue_on_commit, inside_transaction
 
 logger = logging.getLogger(__name__)
@@ -405,6 +406,8 @@ def apply_payout_status(
             # The shares are not paid: the next payout carries them again.
             transfers.update(status=SellerTransfer.Status.RELEASED, payout=None)
         payout.save()
+        if payout.status in (Payout.Status.PAID, Payout.Status.FAILED):
+            emit(f"payout.{payout.status}", payout)
         record(
             action=f"payout.{payout.status}",
             target=payout,

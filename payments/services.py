@@ -26,6 +26,7 @@ from payments.metrics import refund_reconciliations, refund_transitions
 from payments.models import EventOutcome, LedgerEntry, Refund, RefundItem, SellerTransfer
 from payments.providers import ProviderError, RefundResult, get_provider
 from payments.selectors import stuck_refunds
+from veza.events import emit
 from veza.tasks import enqueue_on_commit, inside_transaction
 
 logger = logging.getLogger(__name__)
@@ -320,6 +321,7 @@ def apply_refund_status(
             details={"source": source, "order_id": str(order.pk), "error": refund.error_message},
         )
         _notify(refund, str(refund.status))
+        emit(f"refund.{refund.status}", refund)
         transaction.on_commit(lambda: refund_transitions.labels(status=str(refund.status)).inc())
     return EventOutcome.PROCESSED, refund
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from playlists import errors, metrics
 from playlists.models import Playlist, PlaylistCollaborator, PlaylistTrack
 from tracks.models import Track
+from veza.events import emit
 
 EDITABLE_FIELDS = ("title", "description", "is_public")
 
@@ -30,7 +31,9 @@ def update_playlist(*, playlist: Playlist, data: dict[str, Any]) -> Playlist:
     for field in fields:
         setattr(playlist, field, data[field])
     if fields:
-        playlist.save(update_fields=[*fields, "updated_at"])
+        with transaction.atomic():
+            playlist.save(update_fields=[*fields, "updated_at"])
+            emit("playlist.updated", playlist)
     return playlist
 
 
@@ -66,6 +69,7 @@ def add_track(
         except IntegrityError as exc:  # the UNIQUE (playlist, track) backstop
             raise errors.TrackAlreadyInPlaylist() from exc
         locked.save(update_fields=["updated_at"])
+        emit("playlist.updated", locked)
     return entry
 
 
@@ -80,6 +84,7 @@ def remove_track(*, playlist: Playlist, track_id) -> None:
             position=F("position") - 1
         )
         locked.save(update_fields=["updated_at"])
+        emit("playlist.updated", locked)
 
 
 def set_collaborator(

@@ -21,6 +21,7 @@ from tracks import errors, metrics
 from tracks.audio_formats import detect_format
 from tracks.models import Play, PlayBatch, Track, TrackChange, TrackLike, TrackShare
 from veza import uploads
+from veza.events import emit
 from veza.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def delete_track(*, track: Track, deleted_by, request=None) -> None:
             request=request,
             details={"title": track.title, "creator_id": str(track.creator_id)},
         )
+        emit("track.deleted", track)  # before the row goes: the event describes it
         track.delete()
         if file_name:
             transaction.on_commit(lambda: default_storage.delete(file_name))
@@ -203,7 +205,10 @@ def mark_stream_ready(
             changes["stream_url"] = stream_url
         if duration_seconds is not None:
             changes["duration_seconds"] = duration_seconds
+        was_ready = track.status == Track.Status.READY
         _apply_changes(track=track, changes=changes, changed_by=None)
+        if not was_ready:
+            emit("track.ready", track)
     return track
 
 

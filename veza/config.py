@@ -123,6 +123,8 @@ def problems(settings: dict) -> list[str]:
         found.append("PAYOUT_MINIMUM must be at least 1 (minor units).")
     if settings.get("PAYOUT_RECONCILE_AFTER", 1) <= 0:
         found.append("PAYOUT_RECONCILE_AFTER must be a positive number of seconds.")
+    if settings.get("API_KEY_RATE_LIMIT", 1) < 1:
+        found.append("API_KEY_RATE_LIMIT must be at least 1 (requests a minute, per key).")
     if settings["MAX_UPLOAD_SIZE"] <= 0 or settings["MAX_CONCURRENT_UPLOADS"] <= 0:
         found.append("MAX_UPLOAD_SIZE and MAX_CONCURRENT_UPLOADS must be positive.")
     if settings["TRUSTED_PROXY_COUNT"] < 0:
@@ -164,6 +166,11 @@ def _production_problems(settings: dict) -> list[str]:
         found.append("BYPASS_CONTENT_CREATOR_ROLE must not be set in production.")
     if settings["DISABLE_RATE_LIMIT_FOR_TESTS"]:
         found.append("DISABLE_RATE_LIMIT_FOR_TESTS must not be set in production.")
+    if settings.get("WEBHOOK_ALLOW_PRIVATE_TARGETS"):
+        found.append(
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS must not be set in production: webhooks would reach "
+            "the servers' own network."
+        )
     if settings["DATABASES"]["default"]["ENGINE"].endswith("sqlite3"):
         found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
     return found

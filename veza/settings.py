@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "playlists",
     "marketplace",
     "payments",
+    "rest_framework_api_key",
+    "developer",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +204,10 @@ TRUSTED_PROXY_COUNT = (
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.VezaJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.VezaJWTAuthentication",
+        "developer.authentication.ApiKeyAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -216,9 +221,13 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["veza.throttling.GlobalRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "veza.throttling.GlobalRateThrottle",
+        "developer.throttling.ApiKeyRateThrottle",
+    ],
     "EXCEPTION_HANDLER": "veza.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus each operation's API-key scope (`x-scopes`).
+    "DEFAULT_SCHEMA_CLASS": "developer.openapi.VezaAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -237,7 +246,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookDeliveryStatusEnum": "developer.models.WebhookDelivery.Status",
+    },
 }
+
+# --- developer platform: API keys, outgoing webhooks ---------------------------------------
+API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)  # requests a minute, per key
+# Lets webhooks target loopback/private addresses (a local receiver); refused in production.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=60.0)  # seconds
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not IS_PRODUCTION and not CORS_ALLOWED_ORIGINS
@@ -360,6 +379,14 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-refunds": {
         "task": "payments.tasks.reconcile_refunds",
         "schedule": env.float("REFUND_RECONCILE_INTERVAL", default=300.0),
+    },
+    "sweep-webhook-outbox": {
+        "task": "developer.tasks.sweep_outbox",
+        "schedule": WEBHOOK_SWEEP_INTERVAL,
+    },
+    "purge-delivered-webhook-events": {
+        "task": "developer.tasks.purge_delivered_events",
+        "schedule": 24 * 3600.0,
     },
     "flush-expired-jwt": {
         "task": "accounts.tasks.flush_expired_tokens",

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.throttling import LoginFailureThrottle, PasswordResetThrottle, RegistrationThrottle
 from accounts.tokens import VezaTokenRefreshSerializer, issue_tokens
 from veza.permissions import IsAdminRole
+from veza.scopes import NO_API_KEYS
 from veza.throttling import GlobalRateThrottle
 
 ERRORS = {
@@ -32,6 +33,7 @@ def _errors(*codes: int) -> dict:
 
 @extend_schema(tags=["auth"])
 class RegisterView(APIView):
+    api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
 
     @extend_schema(request=s.RegisterInput, responses={201: s.AuthOutput, **_errors(400, 429)})
@@ -46,6 +48,7 @@ class RegisterView(APIView):
 
 @extend_schema(tags=["auth"])
 class LoginView(APIView):
+    api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, LoginFailureThrottle]
 
     @extend_schema(request=s.LoginInput, responses={200: s.AuthOutput, **_errors(400, 401, 429)})
@@ -63,6 +66,8 @@ class LoginView(APIView):
 
 @extend_schema(tags=["auth"])
 class RefreshView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, **_errors(400, 401)})
     def post(self, request):
         serializer = VezaTokenRefreshSerializer(data=request.data)
@@ -75,6 +80,7 @@ class RefreshView(APIView):
 
 @extend_schema(tags=["auth"])
 class LogoutView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None, **_errors(401)})
@@ -85,6 +91,7 @@ class LogoutView(APIView):
 
 @extend_schema(tags=["auth"])
 class MeView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.UserOutput, **_errors(401)})
@@ -94,6 +101,8 @@ class MeView(APIView):
 
 @extend_schema(tags=["auth"])
 class CheckUsernameView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     @extend_schema(
         parameters=[OpenApiParameter("username", str, required=True)],
         responses={200: s.AvailabilityOutput, **_errors(400)},
@@ -107,6 +116,8 @@ class CheckUsernameView(APIView):
 
 @extend_schema(tags=["auth"])
 class VerifyEmailView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     @extend_schema(request=s.TokenInput, responses={200: s.UserOutput, **_errors(400)})
     def post(self, request):
         data = s.TokenInput(data=request.data)
@@ -117,6 +128,7 @@ class VerifyEmailView(APIView):
 
 @extend_schema(tags=["auth"])
 class ResendVerificationView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: s.MessageOutput, **_errors(401)})
@@ -129,6 +141,7 @@ class ResendVerificationView(APIView):
 
 @extend_schema(tags=["auth"])
 class PasswordResetRequestView(APIView):
+    api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, PasswordResetThrottle]
 
     @extend_schema(request=s.ResetRequestInput, responses={200: s.MessageOutput, **_errors(400)})
@@ -143,6 +156,8 @@ class PasswordResetRequestView(APIView):
 
 @extend_schema(tags=["auth"])
 class PasswordResetView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     @extend_schema(request=s.ResetInput, responses={200: s.MessageOutput, **_errors(400)})
     def post(self, request):
         data = s.ResetInput(data=request.data)
@@ -161,6 +176,8 @@ def _can_manage(actor, user: User) -> bool:
 @extend_schema(tags=["users"])
 class UserListView(generics.ListAPIView):
     """Admin directory of users, searchable by `q` and filterable by `role`."""
+
+    api_key_scopes = NO_API_KEYS
 
     permission_classes = [IsAdminRole]
     serializer_class = s.UserOutput
@@ -181,6 +198,8 @@ class UserListView(generics.ListAPIView):
 
 @extend_schema(tags=["users"])
 class UserDetailView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     def get_object(self, pk) -> User:
         return get_object_or_404(User, pk=pk, is_active=True)
 
@@ -219,6 +238,8 @@ class UserDetailView(APIView):
 
 @extend_schema(tags=["users"])
 class UserByUsernameView(APIView):
+    api_key_scopes = NO_API_KEYS
+
     @extend_schema(responses={200: s.PublicUserOutput, **_errors(404)})
     def get(self, request, username):
         user = get_object_or_404(User, username__iexact=username, is_active=True)
@@ -227,6 +248,7 @@ class UserByUsernameView(APIView):
 
 @extend_schema(tags=["users"])
 class UserCompletionView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.CompletionOutput, **_errors(401, 403, 404)})
@@ -239,6 +261,7 @@ class UserCompletionView(APIView):
 
 @extend_schema(tags=["chat"])
 class ChatTokenView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: s.ChatTokenOutput, **_errors(401)})

@@ -13,6 +13,7 @@ from audit import selectors
 from audit.api import serializers as s
 from audit.models import AuditLog
 from veza.permissions import IsAdminRole
+from veza.scopes import NO_API_KEYS
 
 
 class _UtcIsoDateTimeField(IsoDateTimeField):
@@ -53,6 +54,8 @@ class AuditLogFilter(django_filters.FilterSet):
 class AuditLogListView(generics.ListAPIView):
     """The append-only audit log, newest first (admin role only)."""
 
+    api_key_scopes = NO_API_KEYS
+
     permission_classes = [IsAuthenticated, IsAdminRole]
     serializer_class = s.AuditLogOutput
     filterset_class = AuditLogFilter
@@ -63,6 +66,7 @@ class AuditLogListView(generics.ListAPIView):
 
 @extend_schema(tags=["audit"])
 class AuditStatsView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated, IsAdminRole]
 
     @extend_schema(
@@ -77,6 +81,7 @@ class AuditStatsView(APIView):
 
 @extend_schema(tags=["audit"])
 class AuditSuspiciousView(APIView):
+    api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated, IsAdminRole]
 
     @extend_schema(

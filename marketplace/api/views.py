@@ -28,6 +28,7 @@ from payments.api.serializers import DisputeOutput, RefundOutput
 from tracks.upload_slots import upload_slot
 from veza import uploads
 from veza.permissions import IsCreatorRole
+from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input or state: `{detail, code}`"),
@@ -62,6 +63,7 @@ class ProductViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    api_key_scopes = read_only(MARKETPLACE_READ)
     serializer_class = s.ProductOutput
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "price", "title"]
@@ -157,6 +159,7 @@ class OrderViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.OrderOutput
     filterset_fields = ["status"]
@@ -234,6 +237,7 @@ class OrderViewSet(
 
 @extend_schema(tags=["refunds"])
 class RefundViewSet(viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = RefundOutput
     lookup_value_converter = "uuid"
@@ -248,6 +252,7 @@ class RefundViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["disputes"])
 class DisputeViewSet(viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = DisputeOutput
     lookup_value_converter = "uuid"
@@ -262,6 +267,7 @@ class DisputeViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["marketplace"])
 class LicenseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.LicenseOutput
     ordering = ["-granted_at"]
@@ -274,6 +280,7 @@ class LicenseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @extend_schema(tags=["marketplace"])
 class DownloadLinkView(APIView):
+    api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.SignedUrlOutput, **_errors(401, 403, 404)})
@@ -289,6 +296,8 @@ class DownloadLinkView(APIView):
 @extend_schema(tags=["marketplace"])
 class SignedFileView(APIView):
     """Streams a product's file for a signed, unexpired link whose holder is still licensed."""
+
+    api_key_scopes = NO_API_KEYS
 
     authentication_classes = []
 

@@ -16,11 +16,14 @@ from payments import payouts, selectors, statements, webhooks
 from payments.api import serializers as s
 from payments.models import Payout, SellerTransfer
 from veza.permissions import IsCreatorRole
+from veza.scopes import NO_API_KEYS, SELLER_READ, read_only
 
 
 @extend_schema(tags=["webhooks"])
 class HyperswitchWebhookView(APIView):
     """The payment provider's signed notifications (HMAC-SHA512 of the raw body)."""
+
+    api_key_scopes = NO_API_KEYS
 
     authentication_classes = []
     permission_classes = []
@@ -55,6 +58,7 @@ class HyperswitchWebhookView(APIView):
 
 @extend_schema(tags=["seller"])
 class SellerBalanceView(APIView):
+    api_key_scopes = read_only(SELLER_READ)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -68,6 +72,7 @@ class SellerBalanceView(APIView):
 
 @extend_schema(tags=["seller"])
 class SellerTransferListView(generics.ListAPIView):
+    api_key_scopes = read_only(SELLER_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.TransferOutput
     filterset_fields = ["status", "currency"]
@@ -83,6 +88,8 @@ class SellerTransferListView(generics.ListAPIView):
 class SellerPayoutMethodView(APIView):
     """Where the caller's payouts go; the provider's customer id is the seller's id."""
 
+    api_key_scopes = NO_API_KEYS
+
     permission_classes = [IsCreatorRole]
 
     @extend_schema(request=s.PayoutMethodInput, responses={200: s.PayoutMethodOutput})
@@ -97,6 +104,7 @@ class SellerPayoutMethodView(APIView):
 
 @extend_schema(tags=["seller"])
 class SellerPayoutListView(generics.ListAPIView):
+    api_key_scopes = read_only(SELLER_READ)
     permission_classes = [IsAuthenticated]
     serializer_class = s.PayoutOutput
     filterset_fields = ["status", "currency"]
@@ -111,6 +119,8 @@ class SellerPayoutListView(generics.ListAPIView):
 @extend_schema(tags=["seller"])
 class SellerPayoutDetailView(generics.RetrieveAPIView):
     """The seller's own payout (an admin: any); 404 for everyone else."""
+
+    api_key_scopes = read_only(SELLER_READ)
 
     permission_classes = [IsAuthenticated]
     serializer_class = s.PayoutOutput
@@ -134,6 +144,8 @@ class StatementCSVRenderer(BaseRenderer):
 @extend_schema(tags=["seller"])
 class SellerStatementView(APIView):
     """Every ledger movement of a period, between the opening and closing balance."""
+
+    api_key_scopes = read_only(SELLER_READ)
 
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer, StatementCSVRenderer]

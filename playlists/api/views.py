@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from playlists import selectors, services
 from playlists.api import serializers as s
 from playlists.api.filters import PlaylistFilter
+from veza.scopes import PLAYLISTS_READ, PLAYLISTS_WRITE, read_write
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{field: [...], detail, code}`"),
@@ -37,6 +38,7 @@ class PlaylistViewSet(viewsets.GenericViewSet):
     # A private playlist is 404 to anyone but its owner, collaborators and admins; the
     # owner alone edits metadata and collaborators, `edit` collaborators the track list.
 
+    api_key_scopes = read_write(PLAYLISTS_READ, PLAYLISTS_WRITE)
     lookup_value_converter = "uuid"
     permission_classes = [ReadOrAuthenticated]
     serializer_class = s.PlaylistOutput

@@ -19,6 +19,8 @@ from schemathesis.checks import not_a_server_error
 
 from accounts.models import User
 from accounts.tokens import issue_tokens
+from developer import services as developer
+from developer.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from tests.factories import AdminFactory, CreatorFactory, UserFactory
 from tests.marketplace.factories import ProductFactory, completed_order
 from tests.playlists.factories import PlaylistFactory, PlaylistTrackFactory
@@ -61,6 +63,18 @@ def _world() -> tuple[User, dict[str, dict]]:
     product = ProductFactory(seller=CreatorFactory(), product_type="track", track=track)
     pack = ProductFactory(seller=fuzzer, product_type="pack")
     order = completed_order(buyer=fuzzer, products=[product])
+    api_key, _ = developer.create_api_key(owner=fuzzer, name="fuzz", scopes=["tracks:read"])
+    # Made directly: registration resolves the host, and the fuzz run has no DNS to ask.
+    endpoint = WebhookEndpoint.objects.create(
+        owner=fuzzer,
+        url="https://hooks.example.com/in",
+        events=["track.ready"],
+        secret=developer.new_secret(),
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=OutboxEvent.objects.create(type="ping", data={})
+    )
+    hooks = {"id": endpoint.pk}
     tracks = {"id": track.pk}
     playlists = {"id": playlist.pk}
     known = {
@@ -87,6 +101,14 @@ def _world() -> tuple[User, dict[str, dict]]:
         "/api/v1/users/{id}": {"id": fuzzer.pk},
         "/api/v1/users/{id}/completion": {"id": fuzzer.pk},
         "/api/v1/users/by-username/{username}": {"username": fuzzer.username},
+        "/api/v1/developer/api-keys/{id}": {"id": api_key.pk},
+        "/api/v1/developer/webhooks/{id}": hooks,
+        "/api/v1/developer/webhooks/{id}/test": hooks,
+        "/api/v1/developer/webhooks/{id}/deliveries": hooks,
+        "/api/v1/developer/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+            **hooks,
+            "delivery_id": delivery.pk,
+        },
     }
     return fuzzer, {path: {k: str(v) for k, v in params.items()} for path, params in known.items()}
 

@@ -23,6 +23,7 @@ from tracks.audio_formats import CONTENT_TYPES
 from tracks.models import Track
 from tracks.upload_slots import upload_slot
 from veza.permissions import IsCreatorRole
+from veza.scopes import NO_API_KEYS, TRACKS_READ, TRACKS_WRITE, read_only, read_write
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{detail, code}` (`invalid_file`, ...)"),
@@ -56,6 +57,7 @@ class TrackViewSet(viewsets.GenericViewSet):
     # operation's description. Visibility and ownership are the selectors' business (404
     # for a private track of someone else, 403 for a write by someone who can only see it).
 
+    api_key_scopes = read_write(TRACKS_READ, TRACKS_WRITE)
     lookup_value_converter = "uuid"
     serializer_class = s.TrackOutput
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -234,6 +236,7 @@ class TrackViewSet(viewsets.GenericViewSet):
 class SharedTrackViewSet(viewsets.ViewSet):
     # A track opened through a share link's token; 404 once revoked or expired.
 
+    api_key_scopes = read_only(TRACKS_READ)
     lookup_field = "token"
 
     @extend_schema(responses={200: s.TrackOutput, **_errors(404)})
@@ -247,6 +250,7 @@ class SharedTrackViewSet(viewsets.ViewSet):
 class TrackShareViewSet(viewsets.ViewSet):
     # Share links by id, for their track's owner to revoke.
 
+    api_key_scopes = read_write(TRACKS_READ, TRACKS_WRITE)
     lookup_url_kwarg = "share_id"
     lookup_value_converter = "uuid"
     permission_classes = [IsAuthenticated]
@@ -271,6 +275,7 @@ class HasInternalApiKey(BasePermission):
 
 @extend_schema(tags=["internal"])
 class StreamReadyView(APIView):
+    api_key_scopes = NO_API_KEYS
     authentication_classes: list = []
     permission_classes = [HasInternalApiKey]
 

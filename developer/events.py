@@ -1,0 +1,144 @@
+"""What each event says (its ``data``) and who may hear of it (its audience).
+
+A subscriber only receives events about objects its owner may see: a public track's or
+playlist's events go to every subscriber, a private one's only to its owner (and a
+playlist's collaborators); orders, refunds and disputes to the buyer and the order's
+sellers; payouts to the seller.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from marketplace.models import Order, OrderItem
+from payments.models import Dispute, Payout, Refund
+from playlists.models import Playlist, PlaylistCollaborator
+from tracks.models import Track
+
+
+@dataclass(frozen=True)
+class Described:
+    data: dict[str, Any]
+    public: bool
+    audience: list[str]
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _order_parties(order_id) -> list[str]:
+    order = Order.objects.only("buyer_id").get(pk=order_id)
+    sellers = OrderItem.objects.filter(order_id=order_id).values_list("seller_id", flat=True)
+    return sorted({str(order.buyer_id), *(str(s) for s in sellers)})
+
+
+def _track(track: Track) -> Described:
+    return Described(
+        data={
+            "id": str(track.pk),
+            "title": track.title,
+            "artist": track.artist,
+            "creator_id": str(track.creator_id),
+            "status": str(track.status),
+            "is_public": track.is_public,
+            "duration_seconds": track.duration_seconds,
+        },
+        public=track.is_public,
+        audience=[str(track.creator_id)],
+    )
+
+
+def _playlist(playlist: Playlist) -> Described:
+    collaborators = PlaylistCollaborator.objects.filter(playlist=playlist).values_list(
+        "user_id", flat=True
+    )
+    return Described(
+        data={
+            "id": str(playlist.pk),
+            "title": playlist.title,
+            "owner_id": str(playlist.owner_id),
+            "is_public": playlist.is_public,
+            "updated_at": _iso(playlist.updated_at),
+        },
+        public=playlist.is_public,
+        audience=sorted({str(playlist.owner_id), *(str(c) for c in collaborators)}),
+    )
+
+
+def _order(order: Order) -> Described:
+    return Described(
+        data={
+            "id": str(order.pk),
+            "status": str(order.status),
+            "buyer_id": str(order.buyer_id),
+            "total_amount": order.total_amount,
+            "currency": order.currency,
+            "completed_at": _iso(order.completed_at),
+        },
+        public=False,
+        audience=_order_parties(order.pk),
+    )
+
+
+def _refund(refund: Refund) -> Described:
+    return Described(
+        data={
+            "id": str(refund.pk),
+            "order_id": str(refund.order_id),
+            "status": str(refund.status),
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "error_message": refund.error_message,
+        },
+        public=False,
+        audience=_order_parties(refund.order_id),
+    )
+
+
+def _dispute(dispute: Dispute) -> Described:
+    return Described(
+        data={
+            "id": str(dispute.pk),
+            "order_id": str(dispute.order_id),
+            "status": str(dispute.status),
+            "amount": dispute.amount,
+            "currency": dispute.currency,
+            "reason": dispute.reason,
+            "opened_at": _iso(dispute.opened_at),
+            "closed_at": _iso(dispute.closed_at),
+        },
+        public=False,
+        audience=_order_parties(dispute.order_id),
+    )
+
+
+def _payout(payout: Payout) -> Described:
+    return Described(
+        data={
+            "id": str(payout.pk),
+            "status": str(payout.status),
+            "amount": payout.amount,
+            "currency": payout.currency,
+            "failure_reason": payout.failure_reason,
+            "paid_at": _iso(payout.paid_at),
+        },
+        public=False,
+        audience=[str(payout.seller_id)],
+    )
+
+
+DESCRIBERS = {
+    Track: _track,
+    Playlist: _playlist,
+    Order: _order,
+    Refund: _refund,
+    Dispute: _dispute,
+    Payout: _payout,
+}
+
+
+def describe(obj: Any) -> Described:
+    try:
+        return DESCRIBERS[type(obj)](obj)
+    except KeyError as exc:
+        raise TypeError(f"no webhook event describes a {type(obj).__name__}") from exc
