@@ -298,6 +298,7 @@ class StreamReadyView(APIView):
 
 @extend_schema(tags=["internal"])
 class PlayBatchView(APIView):
+    api_key_scopes = NO_API_KEYS
     authentication_classes: list = []
     permission_classes = [HasInternalApiKey]
 
