@@ -68,7 +68,9 @@ def next_payout_at():
     if schedule is None:
         return None
     now = timezone.now()
-    return now + schedule.remaining_estimate(now)
+    # A crontab fires on whole minutes; Celery's estimate is off by the microseconds of now.
+    estimate = now + schedule.remaining_estimate(now)
+    return (estimate + timedelta(seconds=30)).replace(second=0, microsecond=0)
 
 
 def balance_summary(*, seller, currency: str) -> dict:
