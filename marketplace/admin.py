@@ -1,10 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
+from payments.models import Refund
 from payments.services import request_refund
 from veza.admin_tools import ReadOnlyAdmin
 from veza.exceptions import DomainError
@@ -60,6 +64,32 @@ class RefundOrderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only for orders past their refund window: why the exception (audited).",
     )
+
+
+def opened_message(order: Order, submission) -> str:
+    """What really happened to a refund staff just opened, with a link to it."""
+    refund = submission.refund
+    url = reverse("admin:payments_refund_change", args=[refund.pk])
+    if refund.status == Refund.Status.AWAITING_APPROVAL:
+        state = "awaiting approval — a second Finance member must approve it"
+    elif submission.accepted:
+        state = "pending — waiting for the provider's confirmation"
+    else:
+        state = f"{refund.get_status_display().lower()} — {submission.message}"
+    return format_html(
+        'Order {}: <a href="{}">refund {}</a> of {} {}.',
+        str(order.pk)[:8],
+        url,
+        str(refund.pk)[:8],
+        money(refund.amount, refund.currency),
+        state,
+    )
+
+
+def opened_level(submission) -> int:
+    if submission.refund.status == Refund.Status.AWAITING_APPROVAL or not submission.accepted:
+        return messages.WARNING
+    return messages.SUCCESS
 
 
 @admin.register(Order)
@@ -137,11 +167,15 @@ class OrderAdmin(ReadOnlyAdmin):
         may_override = request.user.has_perm("payments.override_refund_window")
         for order in orders:
             if order.window_expired and override and not may_override:
-                self.message_user(
-                    request,
-                    f"Order {str(order.pk)[:8]}: past its window, and you may not override it.",
-                    messages.ERROR,
+                refusal = "past its refund window, and you may not override it"
+                record(
+                    action="admin.refused",
+                    actor=request.user,
+                    target=order,
+                    request=request,
+                    details={"attempt": "refund_window_override", "reason": refusal},
                 )
+                self.message_user(request, f"Order {str(order.pk)[:8]}: {refusal}.", messages.ERROR)
                 continue
             try:
                 chosen = [str(i.pk) for i in order.items.all() if str(i.pk) in picked]
@@ -155,17 +189,26 @@ class OrderAdmin(ReadOnlyAdmin):
                     request=request,
                 )
             except DomainError as exc:
+                record(
+                    action="admin.refused",
+                    actor=request.user,
+                    target=order,
+                    request=request,
+                    details={"attempt": "refund", "code": exc.code, "reason": str(exc.detail)},
+                )
+                hint = ""
+                if exc.code == "refund_window_expired":
+                    hint = (
+                        " Fill in the override reason to refund anyway (it will need a second "
+                        "Finance member's approval)."
+                        if may_override
+                        else " Only Finance may refund after the window."
+                    )
                 self.message_user(
-                    request, f"Order {str(order.pk)[:8]}: {exc.detail}", messages.ERROR
+                    request, f"Order {str(order.pk)[:8]}: {exc.detail}{hint}", messages.ERROR
                 )
                 continue
-            refund = submission.refund
-            self.message_user(
-                request,
-                f"Order {str(order.pk)[:8]}: refund {str(refund.pk)[:8]} {refund.status} — "
-                f"{submission.message}",
-                messages.SUCCESS if submission.accepted else messages.WARNING,
-            )
+            self.message_user(request, opened_message(order, submission), opened_level(submission))
         return None
 
 

@@ -31,8 +31,9 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.selectors import stuck_refunds
-from payments.services import reconcile_refund
+from payments.services import approve_refund, reconcile_refund, reject_refund
 from veza.admin_tools import ReadOnlyAdmin, html_table
+from veza.exceptions import DomainError
 from veza.money import format_money as money
 
 
@@ -47,6 +48,14 @@ class StuckFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset & stuck_refunds()
         return queryset
+
+
+class RejectRefundForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="Why the refund is not granted (audited, shown on the refund).",
+    )
 
 
 @admin.register(Refund)
@@ -68,7 +77,7 @@ class RefundAdmin(ReadOnlyAdmin):
     list_select_related = ("order__buyer", "requested_by")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    actions = ["sync_with_provider"]
+    actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     fieldsets = (
         (
             "Refund",
@@ -261,6 +270,72 @@ class RefundAdmin(ReadOnlyAdmin):
                 request,
                 f"Refund {str(refund.pk)[:8]}: {outcome} (status {before} → {refund.status}).",
                 level,
+            )
+        return None
+
+    # --- four eyes ---------------------------------------------------------------------------
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("payments.approve_refund")
+
+    def _refund_link(self, refund: Refund) -> str:
+        url = reverse("admin:payments_refund_change", args=[refund.pk])
+        return format_html('<a href="{}">refund {}</a>', url, str(refund.pk)[:8])
+
+    @admin.action(description="Approve (four eyes: not your own)", permissions=["approve"])
+    def approve_refunds(self, request, queryset):
+        """A second Finance member lets waiting refunds go on to the provider."""
+        for refund in queryset.order_by("created_at"):
+            link = self._refund_link(refund)
+            try:
+                submission = approve_refund(
+                    refund_id=refund.pk, approved_by=request.user, request=request
+                )
+            except DomainError as exc:
+                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+                continue
+            status = submission.refund.get_status_display().lower()
+            self.message_user(
+                request,
+                format_html("{}: approved, now {} — {}", link, status, submission.message),
+                messages.SUCCESS if submission.accepted else messages.WARNING,
+            )
+        return None
+
+    @admin.action(description="Reject (four eyes: not your own)", permissions=["approve"])
+    def reject_refunds(self, request, queryset):
+        """A second Finance member refuses waiting refunds; their orders are restored."""
+        refunds = list(queryset.select_related("requested_by").order_by("created_at"))
+        form = RejectRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if not form.is_bound or not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/payments/refund/reject_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Reject refunds awaiting approval",
+                    "refunds": refunds,
+                    "form": form,
+                    "opts": self.model._meta,
+                    "action": "reject_refunds",
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for refund in refunds:
+            link = self._refund_link(refund)
+            try:
+                reject_refund(
+                    refund_id=refund.pk,
+                    rejected_by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                format_html("{}: rejected; the order is back to where it was.", link),
+                messages.SUCCESS,
             )
         return None
 
