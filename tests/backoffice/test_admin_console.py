@@ -40,7 +40,7 @@ ADMIN_PAGES = {
     [
         ("Support", {"users", "orders", "refunds", "overview"}),
         ("Finance", {"users", "orders", "refunds", "ledger", "webhooks", "overview"}),
-        ("Auditor", {"audit"}),
+        ("Auditor", {"users", "orders", "refunds", "ledger", "webhooks", "audit", "overview"}),
     ],
 )
 def test_each_group_sees_exactly_what_it_may(group, allowed):
