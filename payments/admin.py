@@ -4,8 +4,6 @@ Refunds change only through actions, and the actions call the same services as t
 the reconciliation task (``payments.services``), never a copy of them.
 """
 
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -32,7 +30,7 @@ from payments.models import (
 )
 from payments.selectors import stuck_refunds
 from payments.services import approve_refund, reconcile_refund, reject_refund
-from veza.admin_tools import ReadOnlyAdmin, html_table
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 
@@ -59,7 +57,7 @@ class RejectRefundForm(forms.Form):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "order_link",
@@ -72,8 +70,17 @@ class RefundAdmin(ReadOnlyAdmin):
         "requested_by",
     )
     list_filter = ("status", StuckFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("hyperswitch_refund_id", "order__buyer__email", "order__buyer__username")
-    search_help_text = "Refund or order id, provider id, buyer email or username"
+    search_fields = (
+        "hyperswitch_refund_id",
+        "order__hyperswitch_payment_id",
+        "order__buyer__email",
+        "order__buyer__username",
+    )
+    search_help_text = (
+        "Refund or order id (or their first characters), payment or provider id, buyer email "
+        "or username"
+    )
+    id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -115,14 +122,6 @@ class RefundAdmin(ReadOnlyAdmin):
                 )
             )
         )
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        try:
-            ident = uuid.UUID(term)
-        except ValueError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(pk=ident) | queryset.filter(order_id=ident), False
 
     # --- list columns ---------------------------------------------------------------------
     @admin.display(description="refund", ordering="id")
@@ -454,7 +453,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "seller",
@@ -467,6 +466,8 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "currency")
     search_fields = ("seller__username", "seller__email")
+    search_help_text = "Entry, order or refund id (or their first characters), seller"
+    id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller", "order", "refund")
     date_hierarchy = "created_at"
 
@@ -538,7 +539,7 @@ class DisputeNoteForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
 
     list_display = (
@@ -553,7 +554,11 @@ class DisputeAdmin(ReadOnlyAdmin):
     )
     list_filter = (DisputeOpenFirst, "status", "stage")
     search_fields = ("provider_dispute_id", "order__hyperswitch_payment_id", "order__buyer__email")
-    search_help_text = "Provider dispute id, payment id or buyer email"
+    search_help_text = (
+        "Dispute or order id (or their first characters), provider dispute id, payment id or "
+        "buyer email"
+    )
+    id_prefix_fields = ("id", "order_id")
     list_select_related = ("order",)
     fieldsets = (
         (

@@ -15,7 +15,7 @@ from django.utils.timesince import timesince
 from audit.services import record
 from payments import payouts
 from payments.models import Payout, PayoutMethod
-from veza.admin_tools import ReadOnlyAdmin, html_table
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
 
@@ -29,7 +29,7 @@ class ManagePayoutsMixin:
 
 
 @admin.register(Payout)
-class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+class PayoutAdmin(IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "seller",
@@ -41,6 +41,7 @@ class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
     search_fields = ("seller__username", "seller__email", "provider_payout_id")
+    search_help_text = "Payout id (or its first characters), provider payout id, seller"
     list_select_related = ("seller",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
