@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
 from payments.admin_overview import STATUS_COLOURS
@@ -57,7 +58,7 @@ class RejectRefundForm(forms.Form):
 
 
 @admin.register(Refund)
-class RefundAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
+class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "order_link",
@@ -82,6 +83,24 @@ class RefundAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     )
     id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
+    export_columns = [
+        ("created_at", lambda r: r.created_at.isoformat()),
+        ("refund_id", lambda r: str(r.pk)),
+        ("order_id", lambda r: str(r.order_id)),
+        ("payment_id", lambda r: r.order.hyperswitch_payment_id or ""),
+        ("provider_refund_id", lambda r: r.hyperswitch_refund_id or ""),
+        ("status", lambda r: r.status),
+        ("currency", lambda r: r.currency),
+        ("amount", major("amount")),
+        ("amount_minor", lambda r: r.amount),
+        ("buyer", lambda r: r.order.buyer.email),
+        ("requested_by", lambda r: r.requested_by.email if r.requested_by else ""),
+        ("reason", lambda r: r.reason),
+        ("succeeded_at", lambda r: r.succeeded_at.isoformat() if r.succeeded_at else ""),
+        ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
+    ]
+    export_amount = ("amount", "amount")
+    export_select_related = ("order__buyer", "requested_by")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
@@ -453,7 +472,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "seller",
@@ -469,6 +488,21 @@ class LedgerEntryAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     search_help_text = "Entry, order or refund id (or their first characters), seller"
     id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller", "order", "refund")
+    export_columns = [
+        ("created_at", lambda e: e.created_at.isoformat()),
+        ("entry_id", lambda e: str(e.pk)),
+        ("seller", lambda e: e.seller.email),
+        ("kind", lambda e: e.kind),
+        ("currency", lambda e: e.currency),
+        ("requested", major("requested_amount")),
+        ("applied", major("applied_amount")),
+        ("applied_minor", lambda e: e.applied_amount),
+        ("balance_after", major("balance_after")),
+        ("order_id", lambda e: str(e.order_id or "")),
+        ("refund_id", lambda e: str(e.refund_id or "")),
+    ]
+    export_amount = ("applied_amount", "applied")
+    export_select_related = ("seller",)
     date_hierarchy = "created_at"
 
     @admin.display(description="requested", ordering="requested_amount")
