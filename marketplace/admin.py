@@ -11,9 +11,11 @@ from django.utils.html import format_html, format_html_join
 from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
+from payments.admin import describe_timeline_item
 from payments.models import LedgerEntry, Refund
+from payments.selectors import timeline
 from payments.services import request_refund
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 
@@ -135,7 +137,7 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = [f for f in self.readonly_fields if f not in ("total_amount", "currency")]
         fields.insert(3, "total_display")
-        return [*fields, "related_links", "refunds_table", "ledger_table"]
+        return [*fields, "related_links", "refunds_table", "ledger_table", "order_timeline"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -192,6 +194,12 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
                 for e in entries.order_by("created_at")
             ],
         )
+
+    @admin.display(description="timeline")
+    def order_timeline(self, order: Order) -> str:
+        refund_ids = list(Refund.objects.filter(order=order).values_list("pk", flat=True))
+        items = timeline(refund_ids=refund_ids, order_id=order.pk)
+        return timeline_table(items, describe_timeline_item)
 
     # --- refunds ------------------------------------------------------------------------------
     def has_open_refund_permission(self, request) -> bool:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from audit.admin import with_money
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
@@ -29,11 +30,32 @@ from payments.models import (
     SellerTransfer,
     WebhookEvent,
 )
-from payments.selectors import stuck_refunds
+from payments.selectors import stuck_refunds, timeline
 from payments.services import approve_refund, reconcile_refund, reject_refund
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
+from veza.tasks import enqueue_on_commit
+
+
+def describe_timeline_item(item: dict) -> tuple:
+    """(what, who, detail) of one timeline entry, amounts as staff read them."""
+    entry = item["entry"]
+    if item["source"] == "audit":
+        detail = ", ".join(f"{k}: {v}" for k, v in with_money(entry.details).items() if v)
+        return entry.action, entry.actor.username if entry.actor else "system", detail
+    if item["source"] == "webhook":
+        return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
+    return (
+        entry.get_kind_display(),
+        entry.seller.username,
+        f"{money(entry.applied_amount, entry.currency, signed=True)} "
+        f"(balance after {money(entry.balance_after, entry.currency)})",
+    )
+
+
+SYNC_TASK = "payments.tasks.sync_refunds"  # by name: the task module imports this app's services
+SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -126,6 +148,7 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         ("Order", {"fields": ("order_summary", "items_table", "licences_table")}),
         ("Money", {"fields": ("ledger_table",)}),
         ("Provider notifications", {"fields": ("webhooks_table",)}),
+        ("Timeline", {"fields": ("timeline_table",)}),
     )
     # Every field of the detail page is read-only: refunds change through actions only.
     readonly_fields = flatten_fieldsets(fieldsets)
@@ -141,6 +164,11 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
                 )
             )
         )
+
+    def get_ordering(self, request):
+        if request.GET.get(StuckFilter.parameter_name) == "yes":
+            return ("created_at",)  # the most urgent, the oldest, first
+        return super().get_ordering(request)
 
     # --- list columns ---------------------------------------------------------------------
     @admin.display(description="refund", ordering="id")
@@ -246,6 +274,10 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
             ],
         )
 
+    @admin.display(description="everything that happened, oldest first")
+    def timeline_table(self, refund: Refund) -> str:
+        return timeline_table(timeline(refund_ids=[refund.pk]), describe_timeline_item)
+
     # --- actions --------------------------------------------------------------------------
     def has_sync_permission(self, request) -> bool:
         return request.user.has_perm("payments.sync_refund")
@@ -267,29 +299,87 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
                     "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        for refund in refunds:
-            before = refund.status
-            try:
-                outcome = reconcile_refund(refund=refund)
-            except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
-                outcome = f"error: {exc}"
-            refund.refresh_from_db()
-            record(
-                action="admin.refund_sync",
-                actor=request.user,
-                target=refund,
-                request=request,
-                details={"before": before, "after": refund.status, "outcome": outcome},
+        if len(refunds) > SYNC_IN_REQUEST:
+            # Thousands of provider calls would outlive the request: the worker runs them.
+            enqueue_on_commit(
+                SYNC_TASK, refund_ids=[str(r.pk) for r in refunds], actor_id=str(request.user.pk)
             )
-            level = messages.SUCCESS if refund.is_terminal else messages.WARNING
-            if outcome.startswith("error"):
-                level = messages.ERROR
+            record(
+                action="admin.refund_sync_queued",
+                actor=request.user,
+                request=request,
+                details={"refunds": len(refunds)},
+            )
+            url = reverse("admin:audit_auditlog_changelist") + "?action=admin.refund_sync_batch"
             self.message_user(
                 request,
-                f"Refund {str(refund.pk)[:8]}: {outcome} (status {before} → {refund.status}).",
-                level,
+                format_html(
+                    "{} refunds queued to the worker, oldest first. Its result summary appears in "
+                    '<a href="{}">the audit log</a> (admin.refund_sync_batch).',
+                    len(refunds),
+                    url,
+                ),
+                messages.INFO,
             )
+            return None
+        for refund in sorted(refunds, key=lambda r: r.created_at):
+            self._sync_one(request, refund)
         return None
+
+    def _sync_one(self, request, refund: Refund) -> None:
+        link = format_html(
+            '<a href="{}">Refund {}</a>',
+            reverse("admin:payments_refund_change", args=[refund.pk]),
+            str(refund.pk)[:8],
+        )
+        before = refund.status
+        if refund.is_terminal:
+            status = refund.get_status_display().lower()
+            self.message_user(
+                request,
+                format_html("{}: already {} — nothing to sync.", link, status),
+                messages.INFO,
+            )
+            return
+        if before == Refund.Status.AWAITING_APPROVAL:
+            self.message_user(
+                request,
+                format_html(
+                    "{}: awaiting approval — it goes to the provider once a second Finance "
+                    "member approves it.",
+                    link,
+                ),
+                messages.WARNING,
+            )
+            return
+        try:
+            outcome = reconcile_refund(refund=refund)
+        except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
+            outcome = f"error: {exc}"
+        refund.refresh_from_db()
+        record(
+            action="admin.refund_sync",
+            actor=request.user,
+            target=refund,
+            request=request,
+            details={"before": before, "after": refund.status, "outcome": outcome},
+        )
+        if refund.status == Refund.Status.SUCCEEDED:
+            text, level = (
+                "the provider confirmed it: succeeded — the order is refunded.",
+                messages.SUCCESS,
+            )
+        elif refund.status == Refund.Status.FAILED:
+            text, level = f"the provider reports it failed: {refund.error_message}", messages.ERROR
+        elif outcome.startswith("error"):
+            text, level = f"could not be synced ({outcome}).", messages.ERROR
+        elif outcome == "unreachable":
+            text = "the provider did not answer; still pending, reconciliation retries it."
+            level = messages.WARNING
+        else:
+            text = "still pending at the provider; the webhook or reconciliation will settle it."
+            level = messages.WARNING
+        self.message_user(request, format_html("{}: {}", link, text), level)
 
     # --- four eyes ---------------------------------------------------------------------------
     def has_approve_permission(self, request) -> bool:

@@ -70,3 +70,11 @@ class IdPrefixSearchMixin:
             return found, may_have_duplicates
         matching = by_prefix.values("pk")
         return queryset.filter(Q(pk__in=matching) | Q(pk__in=found.values("pk"))), False
+
+
+def timeline_table(items: list[dict], describe) -> str:
+    """A timeline as a table: ``describe(item)`` → (what, who, detail) for each entry."""
+    return html_table(
+        ["when", "source", "what", "who", "detail"],
+        [(item["when"], item["source"], *describe(item)) for item in items],
+    )
