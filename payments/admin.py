@@ -4,6 +4,8 @@ Refunds change only through actions, and the actions call the same services as t
 the reconciliation task (``payments.services``), never a copy of them.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -42,7 +44,11 @@ def describe_timeline_item(item: dict) -> tuple:
     """(what, who, detail) of one timeline entry, amounts as staff read them."""
     entry = item["entry"]
     if item["source"] == "audit":
-        detail = ", ".join(f"{k}: {v}" for k, v in with_money(entry.details).items() if v)
+        detail = ", ".join(
+            f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
+            for k, v in with_money(entry.details).items()
+            if v
+        )
         return entry.action, entry.actor.username if entry.actor else "system", detail
     if item["source"] == "webhook":
         return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
