@@ -106,6 +106,7 @@ def overview_view(request):
             for s in ("awaiting_approval", "pending", "succeeded", "failed", "rejected")
         ],
         "refunded_week": list(refunded_week),
+        "week_ago": week_ago,
         "stuck": stuck[:50],
         "stuck_count": stuck.count(),
         "outcomes": outcomes,

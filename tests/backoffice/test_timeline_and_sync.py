@@ -83,3 +83,21 @@ def test_stuck_refunds_are_listed_oldest_first(settings):
     Refund.objects.filter(pk=second.pk).update(created_at=timezone.now() - timedelta(hours=5))
     response = client.get("/admin/payments/refund/", {"stuck": "yes"})
     assert [r.pk for r in response.context["cl"].result_list] == [second.pk, first.pk]
+
+
+def test_every_overview_count_links_to_a_list_that_opens(post_webhook):
+    import re
+
+    client, _ = staff_client("Finance")
+    order = completed_order()
+    opened_refund(order, hyperswitch_refund_id="ref_o1")
+    post_webhook({"event_type": "refund_failed", "refund_id": "ref_o1"})
+    page = client.get("/admin/payments/overview/").content.decode()
+    links = set(re.findall(r'href="(/admin/payments/(?:refund|webhookevent)/\?[^"]+)"', page))
+    assert any("stuck=yes" in link for link in links)
+    assert any("received_at__date=" in link for link in links)
+    assert any("succeeded_at__gte=" in link for link in links)
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        assert "?e=1" not in response.get("Location", ""), link
