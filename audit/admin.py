@@ -1,16 +1,22 @@
 import csv
+import json
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import StreamingHttpResponse
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
 
 from audit.models import AuditLog
+from audit.services import record
+from veza.money import format_money
 
 CSV_COLUMNS = [
     "created_at",
     "action",
     "actor",
     "actor_role",
+    "actor_groups",
     "target_type",
     "target_id",
     "ip_address",
@@ -24,22 +30,93 @@ class _Echo:
         return value
 
 
+class StaffGroupFilter(admin.SimpleListFilter):
+    """Entries by the staff group their actor was in when it acted."""
+
+    title = "staff group"
+    parameter_name = "staff_group"
+
+    def lookups(self, request, model_admin):
+        return [
+            (name, name) for name in Group.objects.order_by("name").values_list("name", flat=True)
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(actor_groups__contains=self.value())
+        return queryset
+
+
+def with_money(details):
+    """Details keep minor units; beside each amount, the amount as staff read it."""
+    if isinstance(details, list):
+        return [with_money(value) for value in details]
+    if not isinstance(details, dict):
+        return details
+    currency = details.get("currency")
+    shown = {}
+    for key, value in details.items():
+        is_amount = key == "amount" or key.endswith("_amount")
+        if is_amount and currency and isinstance(value, int) and not isinstance(value, bool):
+            shown[key] = f"{value} ({format_money(value, currency)})"
+        else:
+            shown[key] = with_money(value)
+    return shown
+
+
+def target_url(entry: AuditLog) -> str | None:
+    """The admin page of the entry's object, when the admin has one."""
+    if "." not in entry.target_type or not entry.target_id:
+        return None
+    app_label, model = entry.target_type.split(".", 1)
+    try:
+        return reverse(f"admin:{app_label}_{model}_change", args=[entry.target_id])
+    except NoReverseMatch:
+        return None
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the audit log is append-only."""
 
-    list_display = ("created_at", "action", "actor", "actor_role", "target", "ip_address")
-    list_filter = ("action", "actor_role", "target_type")
+    list_display = (
+        "created_at",
+        "action",
+        "actor",
+        "actor_role",
+        "actor_groups",
+        "target",
+        "ip_address",
+    )
+    list_filter = ("action", StaffGroupFilter, "actor_role", "target_type")
     date_hierarchy = "created_at"
     search_fields = ("action", "target_id", "actor__username", "actor__email", "ip_address")
     list_select_related = ("actor",)
-    readonly_fields = [f.name for f in AuditLog._meta.fields]
+    fields = [
+        "created_at",
+        "action",
+        "actor",
+        "actor_role",
+        "actor_groups",
+        "target",
+        "ip_address",
+        "user_agent",
+        "details_display",
+    ]
+    readonly_fields = fields
     change_list_template = "admin/audit/auditlog/change_list.html"
     show_full_result_count = False
 
     @admin.display(description="target")
     def target(self, entry: AuditLog) -> str:
-        return f"{entry.target_type}:{entry.target_id}" if entry.target_type else entry.target_id
+        label = f"{entry.target_type}:{entry.target_id}" if entry.target_type else entry.target_id
+        url = target_url(entry)
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+    @admin.display(description="details")
+    def details_display(self, entry: AuditLog) -> str:
+        text = json.dumps(with_money(entry.details), indent=2, ensure_ascii=False, default=str)
+        return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre>', text)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -66,6 +143,16 @@ class AuditLogAdmin(admin.ModelAdmin):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).select_related("actor").order_by("-created_at")
+        record(
+            action="admin.export",
+            request=request,
+            target_type="audit.auditlog",
+            details={
+                "export": "audit logs",
+                "filters": request.GET.dict(),
+                "rows": queryset.count(),
+            },
+        )
         writer = csv.writer(_Echo())
 
         def rows():
@@ -77,11 +164,12 @@ class AuditLogAdmin(admin.ModelAdmin):
                         entry.action,
                         entry.actor.username if entry.actor else "",
                         entry.actor_role,
+                        entry.actor_groups,
                         entry.target_type,
                         entry.target_id,
                         entry.ip_address or "",
                         entry.user_agent,
-                        entry.details,
+                        json.dumps(entry.details, ensure_ascii=False, default=str),
                     ]
                 )
 

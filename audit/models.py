@@ -25,6 +25,8 @@ class AuditLog(models.Model):
         related_name="audit_entries",
     )
     actor_role = models.CharField(max_length=16, blank=True)
+    # The actor's staff groups (Support, Finance, Auditor...) when it acted, beside its API role.
+    actor_groups = models.CharField(max_length=255, blank=True, db_index=True)
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True, db_index=True)

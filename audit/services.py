@@ -20,6 +20,13 @@ def _user_agent(request) -> str:
     return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512]
 
 
+def staff_groups(actor) -> str:
+    """The actor's staff groups, comma-separated ("" for a user in none)."""
+    if actor is None or actor.pk is None or not getattr(actor, "is_staff", False):
+        return ""
+    return ", ".join(sorted(actor.groups.values_list("name", flat=True)))[:255]
+
+
 def record(
     *,
     action: str,
@@ -40,6 +47,7 @@ def record(
     return AuditLog.objects.create(
         actor=actor,
         actor_role=getattr(actor, "role", "") or "",
+        actor_groups=staff_groups(actor),
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -1,12 +1,21 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
+from payments.admin import describe_timeline_item
+from payments.models import LedgerEntry, Refund
+from payments.selectors import timeline
 from payments.services import request_refund
-from veza.admin_tools import ReadOnlyAdmin
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 
@@ -29,8 +38,12 @@ class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ("product", "seller", "price", "currency")
+    fields = ("product", "seller", "price_display", "refunded")
     readonly_fields = fields
+
+    @admin.display(description="price")
+    def price_display(self, item: OrderItem) -> str:
+        return money(item.price, item.currency)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -62,8 +75,34 @@ class RefundOrderForm(forms.Form):
     )
 
 
+def opened_message(order: Order, submission) -> str:
+    """What really happened to a refund staff just opened, with a link to it."""
+    refund = submission.refund
+    url = reverse("admin:payments_refund_change", args=[refund.pk])
+    if refund.status == Refund.Status.AWAITING_APPROVAL:
+        state = "awaiting approval — a second Finance member must approve it"
+    elif submission.accepted:
+        state = "pending — waiting for the provider's confirmation"
+    else:
+        state = f"{refund.get_status_display().lower()} — {submission.message}"
+    return format_html(
+        'Order {}: <a href="{}">refund {}</a> of {} {}.',
+        str(order.pk)[:8],
+        url,
+        str(refund.pk)[:8],
+        money(refund.amount, refund.currency),
+        state,
+    )
+
+
+def opened_level(submission) -> int:
+    if submission.refund.status == Refund.Status.AWAITING_APPROVAL or not submission.accepted:
+        return messages.WARNING
+    return messages.SUCCESS
+
+
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "buyer",
@@ -76,6 +115,7 @@ class OrderAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
     search_fields = ("hyperswitch_payment_id", "buyer__username", "buyer__email")
+    search_help_text = "Order id (or its first characters), payment id, buyer email or username"
     list_select_related = ("buyer",)
     date_hierarchy = "created_at"
     inlines = [OrderItemInline, LicenseInline]
@@ -92,22 +132,98 @@ class OrderAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     actions = ["refund_orders"]
+    change_form_template = "admin/marketplace/order/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f for f in self.readonly_fields if f not in ("total_amount", "currency")]
+        fields.insert(3, "total_display")
+        return [*fields, "related_links", "refunds_table", "ledger_table", "order_timeline"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     @admin.display(description="total", ordering="total_amount")
     def total_display(self, order: Order) -> str:
         return money(order.total_amount, order.currency)
 
+    # --- the order's neighbours -------------------------------------------------------------
+    @admin.display(description="follow the order")
+    def related_links(self, order: Order) -> str:
+        query = f"?order__id__exact={order.pk}"
+        links = [
+            ("refunds", reverse("admin:payments_refund_changelist") + query),
+            ("disputes", reverse("admin:payments_dispute_changelist") + query),
+            ("licences", reverse("admin:marketplace_license_changelist") + query),
+            ("ledger entries", reverse("admin:payments_ledgerentry_changelist") + query),
+        ]
+        return format_html_join(
+            " · ", '<a href="{}">{}</a>', ((url, label) for label, url in links)
+        )
+
+    @admin.display(description="refunds")
+    def refunds_table(self, order: Order) -> str:
+        rows = [
+            (
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:payments_refund_change", args=[refund.pk]),
+                    str(refund.pk)[:8],
+                ),
+                refund.get_status_display(),
+                money(refund.amount, refund.currency),
+                refund.requested_by or "—",
+                refund.created_at,
+            )
+            for refund in Refund.objects.filter(order=order).select_related("requested_by")
+        ]
+        return html_table(["refund", "status", "amount", "requested by", "opened"], rows)
+
+    @admin.display(description="ledger entries")
+    def ledger_table(self, order: Order) -> str:
+        entries = LedgerEntry.objects.filter(order=order).select_related("seller")
+        return html_table(
+            ["when", "seller", "kind", "applied", "balance after"],
+            [
+                (
+                    e.created_at,
+                    e.seller.username,
+                    e.get_kind_display(),
+                    money(e.applied_amount, e.currency, signed=True),
+                    money(e.balance_after, e.currency),
+                )
+                for e in entries.order_by("created_at")
+            ],
+        )
+
+    @admin.display(description="timeline")
+    def order_timeline(self, order: Order) -> str:
+        refund_ids = list(Refund.objects.filter(order=order).values_list("pk", flat=True))
+        items = timeline(refund_ids=refund_ids, order_id=order.pk)
+        return timeline_table(items, describe_timeline_item)
+
+    # --- refunds ------------------------------------------------------------------------------
     def has_open_refund_permission(self, request) -> bool:
         return request.user.has_perm("payments.open_refund")
 
-    @admin.action(description="Refund this order", permissions=["open_refund"])
-    def refund_orders(self, request, queryset):
-        """Open a refund through the same flow as the API, staff as the requester."""
-        orders = list(queryset.select_related("buyer"))
+    def get_urls(self):
+        refund = path(
+            "<path:object_id>/refund/",
+            self.admin_site.admin_view(self.refund_view),
+            name="marketplace_order_refund",
+        )
+        return [refund, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_refund": self.has_open_refund_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _refund_form(self, request, orders: list[Order]) -> RefundOrderForm:
         now = timezone.now()
         for order in orders:
             order.window_expired = refund_window_expired(order=order, now=now)
         form = RefundOrderForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if not request.user.has_perm("payments.override_refund_window"):
+            del form.fields["override_window_reason"]  # shown only to those who may use it
         form.fields["items"].choices = [
             (
                 str(item.pk),
@@ -117,31 +233,66 @@ class OrderAdmin(ReadOnlyAdmin):
             for item in order.items.select_related("product")
             if not item.refunded
         ]
+        return form
+
+    def _refund_page(self, request, orders, form, *, action: str = ""):
+        return TemplateResponse(
+            request,
+            "admin/marketplace/order/refund_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Refund orders" if action else f"Refund order {str(orders[0].pk)[:8]}",
+                "orders": orders,
+                "form": form,
+                "opts": self.model._meta,
+                "action": action,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "may_override": request.user.has_perm("payments.override_refund_window"),
+                "any_expired": any(order.window_expired for order in orders),
+                "threshold": money(settings.REFUND_APPROVAL_THRESHOLD, orders[0].currency),
+            },
+        )
+
+    def refund_view(self, request, object_id):
+        """The order page's "Refund…" button: pick items, give a reason, confirm."""
+        if not self.has_open_refund_permission(request):
+            raise PermissionDenied("Opening a refund needs the payments.open_refund permission.")
+        order = self.get_object(request, object_id)
+        if order is None:
+            raise Http404("No such order.")
+        form = self._refund_form(request, [order])
+        if request.method != "POST" or not form.is_bound or not form.is_valid():
+            return self._refund_page(request, [order], form)
+        self._open_refunds(request, [order], form)
+        return HttpResponseRedirect(reverse("admin:marketplace_order_change", args=[order.pk]))
+
+    @admin.action(description="Refund this order", permissions=["open_refund"])
+    def refund_orders(self, request, queryset):
+        """Open a refund through the same flow as the API, staff as the requester."""
+        orders = list(queryset.select_related("buyer"))
+        form = self._refund_form(request, orders)
         if not form.is_bound or not form.is_valid():
-            return TemplateResponse(
-                request,
-                "admin/marketplace/order/refund_confirmation.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Refund orders",
-                    "orders": orders,
-                    "form": form,
-                    "opts": self.model._meta,
-                    "action": "refund_orders",
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                },
-            )
+            return self._refund_page(request, orders, form, action="refund_orders")
+        self._open_refunds(request, orders, form)
+        return None
+
+    def _open_refunds(self, request, orders: list[Order], form: RefundOrderForm) -> None:
         reason = form.cleaned_data["reason"]
         picked = set(form.cleaned_data["items"])
-        override = form.cleaned_data["override_window_reason"].strip()
+        override = form.cleaned_data.get("override_window_reason", "").strip()
         may_override = request.user.has_perm("payments.override_refund_window")
+        override_asked = bool(override) or "override_window_reason" in request.POST
         for order in orders:
-            if order.window_expired and override and not may_override:
-                self.message_user(
-                    request,
-                    f"Order {str(order.pk)[:8]}: past its window, and you may not override it.",
-                    messages.ERROR,
+            if order.window_expired and override_asked and not may_override:
+                refusal = "past its refund window, and you may not override it"
+                record(
+                    action="admin.refused",
+                    actor=request.user,
+                    target=order,
+                    request=request,
+                    details={"attempt": "refund_window_override", "reason": refusal},
                 )
+                self.message_user(request, f"Order {str(order.pk)[:8]}: {refusal}.", messages.ERROR)
                 continue
             try:
                 chosen = [str(i.pk) for i in order.items.all() if str(i.pk) in picked]
@@ -155,18 +306,26 @@ class OrderAdmin(ReadOnlyAdmin):
                     request=request,
                 )
             except DomainError as exc:
+                record(
+                    action="admin.refused",
+                    actor=request.user,
+                    target=order,
+                    request=request,
+                    details={"attempt": "refund", "code": exc.code, "reason": str(exc.detail)},
+                )
+                hint = ""
+                if exc.code == "refund_window_expired":
+                    hint = (
+                        " Fill in the override reason to refund anyway (it will need a second "
+                        "Finance member's approval)."
+                        if may_override
+                        else " Only Finance may refund after the window."
+                    )
                 self.message_user(
-                    request, f"Order {str(order.pk)[:8]}: {exc.detail}", messages.ERROR
+                    request, f"Order {str(order.pk)[:8]}: {exc.detail}{hint}", messages.ERROR
                 )
                 continue
-            refund = submission.refund
-            self.message_user(
-                request,
-                f"Order {str(order.pk)[:8]}: refund {str(refund.pk)[:8]} {refund.status} — "
-                f"{submission.message}",
-                messages.SUCCESS if submission.accepted else messages.WARNING,
-            )
-        return None
+            self.message_user(request, opened_message(order, submission), opened_level(submission))
 
 
 @admin.register(License)

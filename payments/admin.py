@@ -4,7 +4,7 @@ Refunds change only through actions, and the actions call the same services as t
 the reconciliation task (``payments.services``), never a copy of them.
 """
 
-import uuid
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from audit.admin import with_money
+from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
 from payments.admin_overview import STATUS_COLOURS
@@ -30,10 +32,36 @@ from payments.models import (
     SellerTransfer,
     WebhookEvent,
 )
-from payments.selectors import stuck_refunds
-from payments.services import reconcile_refund
-from veza.admin_tools import ReadOnlyAdmin, html_table
+from payments.selectors import stuck_refunds, timeline
+from payments.services import approve_refund, reconcile_refund, reject_refund
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from veza.exceptions import DomainError
 from veza.money import format_money as money
+from veza.tasks import enqueue_on_commit
+
+
+def describe_timeline_item(item: dict) -> tuple:
+    """(what, who, detail) of one timeline entry, amounts as staff read them."""
+    entry = item["entry"]
+    if item["source"] == "audit":
+        detail = ", ".join(
+            f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
+            for k, v in with_money(entry.details).items()
+            if v
+        )
+        return entry.action, entry.actor.username if entry.actor else "system", detail
+    if item["source"] == "webhook":
+        return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
+    return (
+        entry.get_kind_display(),
+        entry.seller.username,
+        f"{money(entry.applied_amount, entry.currency, signed=True)} "
+        f"(balance after {money(entry.balance_after, entry.currency)})",
+    )
+
+
+SYNC_TASK = "payments.tasks.sync_refunds"  # by name: the task module imports this app's services
+SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -49,8 +77,16 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RejectRefundForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="Why the refund is not granted (audited, shown on the refund).",
+    )
+
+
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "order_link",
@@ -63,12 +99,39 @@ class RefundAdmin(ReadOnlyAdmin):
         "requested_by",
     )
     list_filter = ("status", StuckFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("hyperswitch_refund_id", "order__buyer__email", "order__buyer__username")
-    search_help_text = "Refund or order id, provider id, buyer email or username"
+    search_fields = (
+        "hyperswitch_refund_id",
+        "order__hyperswitch_payment_id",
+        "order__buyer__email",
+        "order__buyer__username",
+    )
+    search_help_text = (
+        "Refund or order id (or their first characters), payment or provider id, buyer email "
+        "or username"
+    )
+    id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
+    export_columns = [
+        ("created_at", lambda r: r.created_at.isoformat()),
+        ("refund_id", lambda r: str(r.pk)),
+        ("order_id", lambda r: str(r.order_id)),
+        ("payment_id", lambda r: r.order.hyperswitch_payment_id or ""),
+        ("provider_refund_id", lambda r: r.hyperswitch_refund_id or ""),
+        ("status", lambda r: r.status),
+        ("currency", lambda r: r.currency),
+        ("amount", major("amount")),
+        ("amount_minor", lambda r: r.amount),
+        ("buyer", lambda r: r.order.buyer.email),
+        ("requested_by", lambda r: r.requested_by.email if r.requested_by else ""),
+        ("reason", lambda r: r.reason),
+        ("succeeded_at", lambda r: r.succeeded_at.isoformat() if r.succeeded_at else ""),
+        ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
+    ]
+    export_amount = ("amount", "amount")
+    export_select_related = ("order__buyer", "requested_by")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    actions = ["sync_with_provider"]
+    actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     fieldsets = (
         (
             "Refund",
@@ -91,6 +154,7 @@ class RefundAdmin(ReadOnlyAdmin):
         ("Order", {"fields": ("order_summary", "items_table", "licences_table")}),
         ("Money", {"fields": ("ledger_table",)}),
         ("Provider notifications", {"fields": ("webhooks_table",)}),
+        ("Timeline", {"fields": ("timeline_table",)}),
     )
     # Every field of the detail page is read-only: refunds change through actions only.
     readonly_fields = flatten_fieldsets(fieldsets)
@@ -107,13 +171,10 @@ class RefundAdmin(ReadOnlyAdmin):
             )
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        try:
-            ident = uuid.UUID(term)
-        except ValueError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(pk=ident) | queryset.filter(order_id=ident), False
+    def get_ordering(self, request):
+        if request.GET.get(StuckFilter.parameter_name) == "yes":
+            return ("created_at",)  # the most urgent, the oldest, first
+        return super().get_ordering(request)
 
     # --- list columns ---------------------------------------------------------------------
     @admin.display(description="refund", ordering="id")
@@ -219,6 +280,10 @@ class RefundAdmin(ReadOnlyAdmin):
             ],
         )
 
+    @admin.display(description="everything that happened, oldest first")
+    def timeline_table(self, refund: Refund) -> str:
+        return timeline_table(timeline(refund_ids=[refund.pk]), describe_timeline_item)
+
     # --- actions --------------------------------------------------------------------------
     def has_sync_permission(self, request) -> bool:
         return request.user.has_perm("payments.sync_refund")
@@ -240,27 +305,151 @@ class RefundAdmin(ReadOnlyAdmin):
                     "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        for refund in refunds:
-            before = refund.status
-            try:
-                outcome = reconcile_refund(refund=refund)
-            except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
-                outcome = f"error: {exc}"
-            refund.refresh_from_db()
-            record(
-                action="admin.refund_sync",
-                actor=request.user,
-                target=refund,
-                request=request,
-                details={"before": before, "after": refund.status, "outcome": outcome},
+        if len(refunds) > SYNC_IN_REQUEST:
+            # Thousands of provider calls would outlive the request: the worker runs them.
+            enqueue_on_commit(
+                SYNC_TASK, refund_ids=[str(r.pk) for r in refunds], actor_id=str(request.user.pk)
             )
-            level = messages.SUCCESS if refund.is_terminal else messages.WARNING
-            if outcome.startswith("error"):
-                level = messages.ERROR
+            record(
+                action="admin.refund_sync_queued",
+                actor=request.user,
+                request=request,
+                details={"refunds": len(refunds)},
+            )
+            url = reverse("admin:audit_auditlog_changelist") + "?action=admin.refund_sync_batch"
             self.message_user(
                 request,
-                f"Refund {str(refund.pk)[:8]}: {outcome} (status {before} → {refund.status}).",
-                level,
+                format_html(
+                    "{} refunds queued to the worker, oldest first. Its result summary appears in "
+                    '<a href="{}">the audit log</a> (admin.refund_sync_batch).',
+                    len(refunds),
+                    url,
+                ),
+                messages.INFO,
+            )
+            return None
+        for refund in sorted(refunds, key=lambda r: r.created_at):
+            self._sync_one(request, refund)
+        return None
+
+    def _sync_one(self, request, refund: Refund) -> None:
+        link = format_html(
+            '<a href="{}">Refund {}</a>',
+            reverse("admin:payments_refund_change", args=[refund.pk]),
+            str(refund.pk)[:8],
+        )
+        before = refund.status
+        if refund.is_terminal:
+            status = refund.get_status_display().lower()
+            self.message_user(
+                request,
+                format_html("{}: already {} — nothing to sync.", link, status),
+                messages.INFO,
+            )
+            return
+        if before == Refund.Status.AWAITING_APPROVAL:
+            self.message_user(
+                request,
+                format_html(
+                    "{}: awaiting approval — it goes to the provider once a second Finance "
+                    "member approves it.",
+                    link,
+                ),
+                messages.WARNING,
+            )
+            return
+        try:
+            outcome = reconcile_refund(refund=refund)
+        except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
+            outcome = f"error: {exc}"
+        refund.refresh_from_db()
+        record(
+            action="admin.refund_sync",
+            actor=request.user,
+            target=refund,
+            request=request,
+            details={"before": before, "after": refund.status, "outcome": outcome},
+        )
+        if refund.status == Refund.Status.SUCCEEDED:
+            text, level = (
+                "the provider confirmed it: succeeded — the order is refunded.",
+                messages.SUCCESS,
+            )
+        elif refund.status == Refund.Status.FAILED:
+            text, level = f"the provider reports it failed: {refund.error_message}", messages.ERROR
+        elif outcome.startswith("error"):
+            text, level = f"could not be synced ({outcome}).", messages.ERROR
+        elif outcome == "unreachable":
+            text = "the provider did not answer; still pending, reconciliation retries it."
+            level = messages.WARNING
+        else:
+            text = "still pending at the provider; the webhook or reconciliation will settle it."
+            level = messages.WARNING
+        self.message_user(request, format_html("{}: {}", link, text), level)
+
+    # --- four eyes ---------------------------------------------------------------------------
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("payments.approve_refund")
+
+    def _refund_link(self, refund: Refund) -> str:
+        url = reverse("admin:payments_refund_change", args=[refund.pk])
+        return format_html('<a href="{}">refund {}</a>', url, str(refund.pk)[:8])
+
+    @admin.action(description="Approve (four eyes: not your own)", permissions=["approve"])
+    def approve_refunds(self, request, queryset):
+        """A second Finance member lets waiting refunds go on to the provider."""
+        for refund in queryset.order_by("created_at"):
+            link = self._refund_link(refund)
+            try:
+                submission = approve_refund(
+                    refund_id=refund.pk, approved_by=request.user, request=request
+                )
+            except DomainError as exc:
+                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+                continue
+            status = submission.refund.get_status_display().lower()
+            self.message_user(
+                request,
+                format_html("{}: approved, now {} — {}", link, status, submission.message),
+                messages.SUCCESS if submission.accepted else messages.WARNING,
+            )
+        return None
+
+    @admin.action(description="Reject (four eyes: not your own)", permissions=["approve"])
+    def reject_refunds(self, request, queryset):
+        """A second Finance member refuses waiting refunds; their orders are restored."""
+        refunds = list(queryset.select_related("requested_by").order_by("created_at"))
+        form = RejectRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if not form.is_bound or not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/payments/refund/reject_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Reject refunds awaiting approval",
+                    "refunds": refunds,
+                    "form": form,
+                    "opts": self.model._meta,
+                    "action": "reject_refunds",
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for refund in refunds:
+            link = self._refund_link(refund)
+            try:
+                reject_refund(
+                    refund_id=refund.pk,
+                    rejected_by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                format_html("{}: rejected; the order is back to where it was.", link),
+                messages.SUCCESS,
             )
         return None
 
@@ -379,7 +568,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "seller",
@@ -392,7 +581,24 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "currency")
     search_fields = ("seller__username", "seller__email")
+    search_help_text = "Entry, order or refund id (or their first characters), seller"
+    id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller", "order", "refund")
+    export_columns = [
+        ("created_at", lambda e: e.created_at.isoformat()),
+        ("entry_id", lambda e: str(e.pk)),
+        ("seller", lambda e: e.seller.email),
+        ("kind", lambda e: e.kind),
+        ("currency", lambda e: e.currency),
+        ("requested", major("requested_amount")),
+        ("applied", major("applied_amount")),
+        ("applied_minor", lambda e: e.applied_amount),
+        ("balance_after", major("balance_after")),
+        ("order_id", lambda e: str(e.order_id or "")),
+        ("refund_id", lambda e: str(e.refund_id or "")),
+    ]
+    export_amount = ("applied_amount", "applied")
+    export_select_related = ("seller",)
     date_hierarchy = "created_at"
 
     @admin.display(description="requested", ordering="requested_amount")
@@ -463,7 +669,7 @@ class DisputeNoteForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
 
     list_display = (
@@ -478,7 +684,11 @@ class DisputeAdmin(ReadOnlyAdmin):
     )
     list_filter = (DisputeOpenFirst, "status", "stage")
     search_fields = ("provider_dispute_id", "order__hyperswitch_payment_id", "order__buyer__email")
-    search_help_text = "Provider dispute id, payment id or buyer email"
+    search_help_text = (
+        "Dispute or order id (or their first characters), provider dispute id, payment id or "
+        "buyer email"
+    )
+    id_prefix_fields = ("id", "order_id")
     list_select_related = ("order",)
     fieldsets = (
         (

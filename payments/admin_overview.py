@@ -14,7 +14,13 @@ from payments.models import Refund, WebhookEvent
 from payments.selectors import stuck_refunds
 
 CHART_DAYS = 14
-STATUS_COLOURS = {"pending": "#d98c00", "succeeded": "#2e7d32", "failed": "#c62828"}
+STATUS_COLOURS = {
+    "awaiting_approval": "#6a1b9a",
+    "pending": "#d98c00",
+    "succeeded": "#2e7d32",
+    "failed": "#c62828",
+    "rejected": "#5d4037",
+}
 
 
 def refunds_per_day(days: int = CHART_DAYS) -> list[dict]:
@@ -97,9 +103,10 @@ def overview_view(request):
         "title": "Refunds and webhooks overview",
         "by_status": [
             {"status": s, "count": by_status.get(s, 0), "colour": STATUS_COLOURS[s]}
-            for s in ("pending", "succeeded", "failed")
+            for s in ("awaiting_approval", "pending", "succeeded", "failed", "rejected")
         ],
         "refunded_week": list(refunded_week),
+        "week_ago": week_ago,
         "stuck": stuck[:50],
         "stuck_count": stuck.count(),
         "outcomes": outcomes,

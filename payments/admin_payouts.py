@@ -12,10 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from payments import payouts
 from payments.models import Payout, PayoutMethod
-from veza.admin_tools import ReadOnlyAdmin, html_table
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
 
@@ -29,7 +30,7 @@ class ManagePayoutsMixin:
 
 
 @admin.register(Payout)
-class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+class PayoutAdmin(CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "seller",
@@ -41,7 +42,21 @@ class PayoutAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
     search_fields = ("seller__username", "seller__email", "provider_payout_id")
+    search_help_text = "Payout id (or its first characters), provider payout id, seller"
     list_select_related = ("seller",)
+    export_columns = [
+        ("created_at", lambda p: p.created_at.isoformat()),
+        ("payout_id", lambda p: str(p.pk)),
+        ("seller", lambda p: p.seller.email),
+        ("status", lambda p: p.status),
+        ("currency", lambda p: p.currency),
+        ("amount", major("amount")),
+        ("amount_minor", lambda p: p.amount),
+        ("provider_payout_id", lambda p: p.provider_payout_id or ""),
+        ("paid_at", lambda p: p.paid_at.isoformat() if p.paid_at else ""),
+    ]
+    export_amount = ("amount", "amount")
+    export_select_related = ("seller",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]

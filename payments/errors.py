@@ -61,3 +61,17 @@ class InvalidRefundItems(DomainError):
     code = "invalid_refund_items"
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Some of these items cannot be refunded."
+
+
+class RefundNotAwaitingApproval(DomainError):
+    code = "refund_not_awaiting_approval"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This refund is not waiting for approval."
+
+
+class OwnRefundApproval(DomainError):
+    code = "own_refund_approval"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "You opened this refund: a second Finance member must approve or reject it (four eyes)."
+    )

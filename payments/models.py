@@ -225,18 +225,22 @@ class SellerTransfer(models.Model):
 
 class Refund(models.Model):
     class Status(models.TextChoices):
+        # Four-eyes: a large or out-of-window staff refund waits for a second Finance member.
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected"
 
-    TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED})
+    TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REJECTED})
+    OPEN = frozenset({Status.AWAITING_APPROVAL, Status.PENDING})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey("marketplace.Order", on_delete=models.PROTECT, related_name="refunds")
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     reason = models.TextField(blank=True, max_length=1000)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     # NULL until the provider answers; UNIQUE so duplicate notifications land on one row.
     hyperswitch_refund_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     requested_by = models.ForeignKey(
@@ -259,12 +263,14 @@ class Refund(models.Model):
             ("open_refund", "Can open a refund for an order"),
             ("sync_refund", "Can sync refunds with the payment provider"),
             ("override_refund_window", "Can refund after the refund window, with a reason"),
+            ("approve_refund", "Can approve or reject a refund another staff member opened"),
         ]
         constraints = [
-            # At most one refund in flight per order, whatever races the API.
+            # At most one refund in flight per order (waiting for approval counts), whatever
+            # races the API.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status="pending"),
+                condition=Q(status__in=["awaiting_approval", "pending"]),
                 name="refund_one_pending_per_order",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),

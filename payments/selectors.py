@@ -7,8 +7,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditLog
 from marketplace.selectors import can_act_on_order
-from payments.models import Dispute, Payout, Refund, SellerBalance, SellerTransfer
+from payments.models import (
+    Dispute,
+    LedgerEntry,
+    Payout,
+    Refund,
+    SellerBalance,
+    SellerTransfer,
+    WebhookEvent,
+)
 
 
 def stuck_refunds():
@@ -104,3 +113,33 @@ def statement_seller(*, user, seller_id=None):
         return User.objects.filter(pk=seller_id).first()
     except (ValueError, ValidationError):
         return None
+
+
+def timeline(*, refund_ids: list, order_id=None) -> list[dict]:
+    """One chronological list of what happened to a refund or an order: audit entries,
+    provider webhook events and ledger entries, oldest first."""
+    refs = [str(ident) for ident in refund_ids]
+    targets = refs + ([str(order_id)] if order_id else [])
+    provider_ids = list(
+        Refund.objects.filter(pk__in=refund_ids)
+        .exclude(hyperswitch_refund_id=None)
+        .values_list("hyperswitch_refund_id", flat=True)
+    )
+    events = WebhookEvent.objects.filter(refund_id__in=refund_ids) | WebhookEvent.objects.filter(
+        refund_ref__in=refs + provider_ids
+    )
+    if order_id:
+        events = events | WebhookEvent.objects.filter(order_id=order_id)
+    ledger = LedgerEntry.objects.filter(refund_id__in=refund_ids)
+    if order_id:
+        ledger = ledger | LedgerEntry.objects.filter(order_id=order_id)
+    items = [
+        {"when": e.created_at, "source": "audit", "entry": e}
+        for e in AuditLog.objects.filter(target_id__in=targets).select_related("actor")
+    ]
+    items += [{"when": e.received_at, "source": "webhook", "entry": e} for e in events.distinct()]
+    items += [
+        {"when": e.created_at, "source": "ledger", "entry": e}
+        for e in ledger.distinct().select_related("seller")
+    ]
+    return sorted(items, key=lambda item: item["when"])

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -107,6 +108,10 @@ def open_refund(
         amount = sum(item.price for item in items)
         if order.refunded_amount + amount > order.total_amount:
             raise errors.InvalidRefundItems("This would refund more than the order's total.")
+        # Four eyes: the API's buyer and seller refunds never wait.
+        needs_approval = as_staff and (
+            window_expired or amount > settings.REFUND_APPROVAL_THRESHOLD
+        )
         try:
             with transaction.atomic():
                 refund = Refund.objects.create(
@@ -115,6 +120,9 @@ def open_refund(
                     currency=order.currency,
                     reason=reason,
                     requested_by=requested_by,
+                    status=(
+                        Refund.Status.AWAITING_APPROVAL if needs_approval else Refund.Status.PENDING
+                    ),
                 )
                 RefundItem.objects.bulk_create(
                     RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
@@ -131,6 +139,8 @@ def open_refund(
         }
         if window_expired:
             details["window_override_reason"] = override_window_reason
+        if needs_approval:
+            details["awaiting_approval"] = True
         record(
             action="refund.requested",
             actor=requested_by,
@@ -139,7 +149,7 @@ def open_refund(
             details=details,
         )
         _notify(refund, "opened")
-    refund_transitions.labels(status="pending").inc()
+    refund_transitions.labels(status=str(refund.status)).inc()
     return refund
 
 
@@ -160,6 +170,15 @@ def submit_refund(*, refund: Refund) -> Submission:
     """
     if inside_transaction():
         raise RuntimeError("submit_refund must not run inside a transaction.")
+    if refund.status == Refund.Status.AWAITING_APPROVAL:
+        return Submission(
+            refund=refund,
+            accepted=False,
+            message=(
+                "The refund is awaiting approval: a second Finance member must approve it "
+                "before the payment provider is asked."
+            ),
+        )
     provider = get_provider()
     order = refund.order
     try:
@@ -260,6 +279,103 @@ def request_refund(
     return submit_refund(refund=refund)
 
 
+# --- four eyes: a second Finance member decides -------------------------------------------
+def _decide(*, refund_id, user) -> Refund:
+    """Lock a refund awaiting approval and check that ``user`` is not its requester.
+
+    The callers audit a refusal after the transaction, so it survives the rollback.
+    """
+    refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None:
+        raise errors.RefundNotAwaitingApproval("No such refund.")
+    if refund.status != Refund.Status.AWAITING_APPROVAL:
+        raise errors.RefundNotAwaitingApproval(
+            f"This refund is {refund.get_status_display().lower()}, not awaiting approval."
+        )
+    if refund.requested_by_id is not None and refund.requested_by_id == user.pk:
+        raise errors.OwnRefundApproval()
+    return refund
+
+
+def _record_refusal(*, refund_id, user, decision: str, request, reason: str) -> None:
+    record(
+        action="refund.decision_refused",
+        actor=user,
+        target_type="payments.refund",
+        target_id=str(refund_id),
+        request=request,
+        details={"decision": decision, "reason": reason},
+    )
+
+
+def approve_refund(*, refund_id, approved_by, request=None) -> Submission:
+    """The second pair of eyes says yes: the refund goes on to the provider (phase 2)."""
+    try:
+        with transaction.atomic():
+            refund = _decide(refund_id=refund_id, user=approved_by)
+            refund.status = Refund.Status.PENDING
+            refund.save(update_fields=["status", "updated_at"])
+            record(
+                action="refund.approved",
+                actor=approved_by,
+                target=refund,
+                request=request,
+                details={
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "requested_by": str(refund.requested_by_id or ""),
+                },
+            )
+    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
+        _record_refusal(
+            refund_id=refund_id,
+            user=approved_by,
+            decision="approve",
+            request=request,
+            reason=str(exc.detail),
+        )
+        raise
+    refund_transitions.labels(status="pending").inc()
+    # Outside the transaction: the provider call must never hold the refund's lock.
+    return submit_refund(refund=Refund.objects.select_related("order").get(pk=refund.pk))
+
+
+def reject_refund(*, refund_id, rejected_by, reason: str, request=None) -> Refund:
+    """The second pair of eyes says no: the order goes back exactly as after a failed refund."""
+    try:
+        with transaction.atomic():
+            refund = _decide(refund_id=refund_id, user=rejected_by)
+            order = orders.lock_order(order_id=refund.order_id)
+            refund.status = Refund.Status.REJECTED
+            refund.error_message = f"Rejected: {reason}"[:2000]
+            refund.save(update_fields=["status", "error_message", "updated_at"])
+            refund.refund_items.update(active=False)  # the items may be refunded again
+            orders.restore_order(order=order)
+            record(
+                action="refund.rejected",
+                actor=rejected_by,
+                target=refund,
+                request=request,
+                details={
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "reason": reason,
+                    "requested_by": str(refund.requested_by_id or ""),
+                },
+            )
+    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
+        _record_refusal(
+            refund_id=refund_id,
+            user=rejected_by,
+            decision="reject",
+            request=request,
+            reason=str(exc.detail),
+        )
+        raise
+    refund_transitions.labels(status="rejected").inc()
+    return refund
+
+
 # --- phase 3: the terminal state ----------------------------------------------------------
 def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Refund | None:
     candidates = Refund.objects.select_for_update()
@@ -298,6 +414,8 @@ def apply_refund_status(
             return EventOutcome.IGNORED, None
         if refund.is_terminal:
             return EventOutcome.DUPLICATE, refund  # a terminal row is never changed again
+        if refund.status == Refund.Status.AWAITING_APPROVAL:
+            return EventOutcome.IGNORED, refund  # never sent: no provider status can apply
         if status not in Refund.TERMINAL:
             return EventOutcome.IGNORED, refund  # pending, processing, review: nothing to do
         order = orders.lock_order(order_id=refund.order_id)
@@ -376,6 +494,8 @@ def reconcile_refund(*, refund: Refund) -> str:
     refund = Refund.objects.select_related("order").get(pk=refund.pk)
     if refund.is_terminal:
         return "terminal"
+    if refund.status == Refund.Status.AWAITING_APPROVAL:
+        return "awaiting_approval"  # the provider is asked only once a second member approves
     provider = get_provider()
     try:
         if refund.hyperswitch_refund_id is None:
@@ -428,6 +548,8 @@ def reconcile_refunds(*, refunds=None) -> dict[str, int]:
 
 __all__ = [
     "apply_refund_status",
+    "approve_refund",
+    "reject_refund",
     "open_refund",
     "reconcile_refund",
     "reconcile_refunds",

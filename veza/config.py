@@ -112,6 +112,8 @@ def problems(settings: dict) -> list[str]:
         found.append("PLATFORM_FEE_PERCENT must be between 0 and 100.")
     if settings.get("DISPUTE_FEE", 0) < 0:
         found.append("DISPUTE_FEE must be zero or a positive amount of minor units.")
+    if settings.get("REFUND_APPROVAL_THRESHOLD", 0) < 0:
+        found.append("REFUND_APPROVAL_THRESHOLD must be zero or a positive amount of minor units.")
     if settings["PSP_TIMEOUT"] <= 0:
         found.append("PSP_TIMEOUT must be a positive number of seconds.")
     if "PAYOUT_SCHEDULE" in settings and settings.get("PAYOUT_SCHEDULE_CRONTAB") is None:

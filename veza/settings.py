@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -311,6 +312,8 @@ DISPUTE_FEE = env.int(
     "DISPUTE_FEE", default=0
 )  # minor units, debited from sellers on a lost dispute
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
+# Staff refunds from the admin above this amount (minor units) wait for a second Finance member.
+REFUND_APPROVAL_THRESHOLD = env.int("REFUND_APPROVAL_THRESHOLD", default=50_000)
 REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds
 # Seller payouts: a crontab (minute hour day-of-month month day-of-week, UTC), the least
 # ``available`` worth paying out (minor units), and when a pending payout is re-read.

@@ -40,7 +40,7 @@ ADMIN_PAGES = {
     [
         ("Support", {"users", "orders", "refunds", "overview"}),
         ("Finance", {"users", "orders", "refunds", "ledger", "webhooks", "overview"}),
-        ("Auditor", {"audit"}),
+        ("Auditor", {"users", "orders", "refunds", "ledger", "webhooks", "audit", "overview"}),
     ],
 )
 def test_each_group_sees_exactly_what_it_may(group, allowed):
@@ -149,7 +149,7 @@ def test_window_override_needs_a_reason_and_the_permission_and_is_audited(psp):
     entry = AuditLog.objects.get(action="refund.requested", target_id=str(refund.pk))
     assert entry.actor == staff
     assert entry.details["window_override_reason"] == "Bank error confirmed by phone"
-    assert refund.status == Refund.Status.PENDING
+    assert refund.status == Refund.Status.AWAITING_APPROVAL  # an override waits (four eyes)
 
 
 def test_audit_log_is_read_only_and_exports_filtered_csv():

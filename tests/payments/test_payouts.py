@@ -15,7 +15,7 @@ from payments.models import (
     SellerTransfer,
     WebhookEvent,
 )
-from payments.services import apply_refund_status, open_refund
+from payments.services import apply_refund_status, approve_refund, open_refund
 from tests.factories import AdminFactory, CreatorFactory
 from tests.marketplace.factories import opened_refund
 from tests.payments.payout_helpers import past_window, released, sold, with_method
@@ -122,6 +122,7 @@ def test_refund_after_payout_creates_debt_recovered_by_the_next_sale(psp, post_w
         as_staff=True,
         override_window_reason="late complaint",
     )
+    approve_refund(refund_id=refund.pk, approved_by=AdminFactory())  # an override waits
     apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
     balance = balance_of(seller)
     assert (balance.pending, balance.available, balance.debt) == (0, 0, 1800)

@@ -1,0 +1,183 @@
+"""End to end in headless Chromium at 1,366 px: each staff group walks the back-office.
+
+Find a refund by its short id and read its timeline, refund two items from the order page,
+approve a four-eyes refund as a second Finance member (after failing to approve one's own),
+export the ledger, follow an audit entry as Auditor. Screenshots go to ``test-artifacts/``.
+"""
+
+import importlib
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from audit.models import AuditLog
+from marketplace.models import Order
+from payments.models import Refund
+from tests.browser.test_admin_console import ARTIFACTS, browser_page  # noqa: F401 - fixture
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.marketplace.factories import ProductFactory, completed_order, opened_refund
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTH = 1366
+
+
+def rebuild_staff_groups() -> None:
+    """A transactional test's flush drops the data migrations' groups: grant them again from
+    the migrations' own lists."""
+    grants: dict[str, set[tuple[str, str]]] = {}
+
+    def add(group, app_label, codename):
+        grants.setdefault(group, set()).add((app_label, codename))
+
+    staff = importlib.import_module("accounts.migrations.0002_staff_groups")
+    for group, labels in staff.GROUPS.items():
+        for label in labels:
+            add(group, *label.split("."))
+    for module, name in (
+        ("0004_dispute_console_permissions", "GRANTS"),
+        ("0004_payouts", "PAYOUT_PERMISSIONS"),
+    ):
+        lists = getattr(importlib.import_module(f"payments.migrations.{module}"), name)
+        for group, codenames in lists.items():
+            for codename in codenames:
+                add(group, "payments", codename)
+    auditor = importlib.import_module("payments.migrations.0007_auditor_reads_money")
+    for app_label, codenames in auditor.AUDITOR_READS.items():
+        for codename in codenames:
+            add("Auditor", app_label, codename)
+    add("Finance", "payments", "approve_refund")
+    for name, perms in grants.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, codename in perms:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+def staff(username: str, *groups: str):
+    user = UserFactory(username=username, email=f"{username}@veza.test", is_staff=True)
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+def sign_in(page, live_server, user, next_url="/admin/"):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
+def fits(page) -> bool:
+    """No horizontal scrolling at 1,366 px."""
+    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F811
+    page = browser_page
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    rebuild_staff_groups()
+    fiona = staff("fiona", "Finance")
+    felix = staff("felix", "Finance")
+    aude = staff("aude", "Auditor")
+
+    # 1. Find a refund by the short id the list shows, and read its timeline.
+    refunded = completed_order()
+    refund = opened_refund(refunded, reason="customer asked", hyperswitch_refund_id="ref_walk")
+    Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUND_PENDING)
+    for _ in range(3):
+        opened_refund(completed_order())
+    short = str(refund.pk)[:8]
+    sign_in(page, live_server, fiona, "/admin/payments/refund/")
+    page.wait_for_selector("#result_list")
+    page.fill("#searchbar", short)
+    page.press("#searchbar", "Enter")
+    page.wait_for_url(f"**q={short}**")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert fits(page)
+    shot(page, "walk-01-refund-found-by-short-id.png")
+    page.click(f"#result_list tbody tr a:text('{short}')")
+    page.wait_for_selector("text=Everything that happened, oldest first")
+    shot(page, "walk-02-refund-timeline.png")
+
+    # 2. Refund two items of an order from the order page.
+    order = completed_order(
+        products=[ProductFactory(price=1000), ProductFactory(price=2500), ProductFactory(price=499)]
+    )
+    first, second, _ = order.items.order_by("position")
+    page.goto(f"{live_server.url}/admin/marketplace/order/{order.pk}/change/")
+    page.click("text=Refund…")
+    page.wait_for_selector("text=Yes, refund")
+    page.check(f"input[value='{first.pk}']")
+    page.check(f"input[value='{second.pk}']")
+    page.fill("#id_reason", "Wrong files delivered")
+    shot(page, "walk-03-order-refund-form.png")
+    page.click("input[type=submit][value='Yes, refund']")
+    page.wait_for_selector(".messagelist")
+    assert "pending — waiting for the provider" in page.inner_text(".messagelist")
+    assert fits(page)
+    shot(page, "walk-04-order-refunded-two-items.png")
+    two = Refund.objects.get(order=order)
+    assert (two.amount, two.status) == (3500, Refund.Status.PENDING)
+
+    # 3. Four eyes: a large refund waits; its requester cannot approve it, a second can.
+    large = completed_order(products=[ProductFactory(price=80_000)])
+    page.goto(f"{live_server.url}/admin/marketplace/order/{large.pk}/refund/")
+    page.fill("#id_reason", "Goodwill: double charge")
+    page.click("input[type=submit][value='Yes, refund']")
+    page.wait_for_selector(".messagelist")
+    assert "awaiting approval" in page.inner_text(".messagelist")
+    waiting = Refund.objects.get(order=large)
+    assert waiting.status == Refund.Status.AWAITING_APPROVAL
+    page.goto(f"{live_server.url}/admin/payments/refund/?status__exact=awaiting_approval")
+    page.check("#result_list tbody tr input.action-select")
+    page.select_option("select[name=action]", "approve_refunds")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    assert "second Finance member must approve" in page.inner_text(".messagelist")
+    shot(page, "walk-05-own-approval-refused.png")
+    waiting.refresh_from_db()
+    assert waiting.status == Refund.Status.AWAITING_APPROVAL
+
+    sign_in(page, live_server, felix, "/admin/payments/refund/?status__exact=awaiting_approval")
+    page.wait_for_selector("#result_list")
+    page.check("#result_list tbody tr input.action-select")
+    page.select_option("select[name=action]", "approve_refunds")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    assert "approved, now pending" in page.inner_text(".messagelist")
+    shot(page, "walk-06-approved-by-second-finance-member.png")
+    waiting.refresh_from_db()
+    assert waiting.status == Refund.Status.PENDING and waiting.hyperswitch_refund_id
+
+    # 4. Export the ledger entries.
+    page.goto(f"{live_server.url}/admin/payments/ledgerentry/?kind__exact=sale_credit")
+    page.wait_for_selector("#result_list")
+    assert fits(page)
+    shot(page, "walk-07-ledger-list.png")
+    with page.expect_download() as download:
+        page.click("text=Export CSV")
+    path = ARTIFACTS / "walk-ledger-export.csv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("created_at,entry_id") and lines[-1].startswith("TOTAL")
+    assert AuditLog.objects.filter(action="admin.export", actor=felix).exists()
+
+    # 5. The Auditor follows an audit entry to its refund.
+    sign_in(page, live_server, aude, "/admin/audit/auditlog/?action=refund.approved")
+    page.wait_for_selector("#result_list")
+    shot(page, "walk-08-audit-log.png")
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("text=Details")
+    assert "(€800.00)" in page.content()
+    page.click(f"a[href='/admin/payments/refund/{waiting.pk}/change/']")
+    page.wait_for_selector("text=Everything that happened, oldest first")
+    assert "refund.approved" in page.content()
+    assert fits(page)
+    shot(page, "walk-09-auditor-follows-entry-to-refund.png")
