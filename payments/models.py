@@ -433,12 +433,20 @@ class WebhookEvent(models.Model):
     source = models.CharField(max_length=16, default="webhook")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # How many times the provider delivered this event_id: a replay adds one here (one
+    # UPDATE) instead of a row of its own. Always 1 on rows without an event_id.
+    deliveries = models.PositiveIntegerField(default=1)
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
         return f"{self.event_type or '?'} {self.outcome}"
+
+    @property
+    def duplicate_deliveries(self) -> int:
+        return self.deliveries - 1
 
 
 class PayoutMethod(models.Model):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from audit.selectors import note_signature_failure
 from payments import disputes, errors, payouts
@@ -200,11 +202,22 @@ def receive(
         _store(note, kind, "ignored", "payment event without a payment id", remote_addr, source)
         return Receipt(200, {"status": "ignored"})
 
+    event_key = _dedup_key(note.event_id)
+    # A replay (same event_id) is recognised by one UPDATE that counts it on the stored event:
+    # no transaction, no failing INSERT, no row per duplicate.
+    if event_key is not None and _count_redelivery(event_key):
+        outcome = EventOutcome.DUPLICATE
+        webhook_events.labels(kind=kind, outcome=outcome).inc()
+        return Receipt(200, {"status": outcome})
+
     try:
         with transaction.atomic():
-            event = _claim(note, kind, remote_addr, source)
+            event = _claim(note, event_key, kind, remote_addr, source)
             if event is None:
-                outcome, detail = EventOutcome.DUPLICATE, "event_id already processed"
+                # A concurrent first delivery won the claim after our UPDATE found nothing;
+                # its row is committed now (the INSERT waited for it), so count us on it.
+                _count_redelivery(event_key)
+                outcome = EventOutcome.DUPLICATE
             else:
                 outcome, detail = _dispatch(note, kind, event)
                 event.outcome, event.detail = outcome, detail
@@ -215,18 +228,25 @@ def receive(
         logger.exception("webhook processing failed")
         _store(note, kind, "error", f"{type(exc).__name__}: {exc}"[:2000], remote_addr, source)
         raise
-    if event is None:
-        _store(note, kind, "duplicate", detail, remote_addr, source)
     webhook_events.labels(kind=kind, outcome=outcome).inc()
     return Receipt(200, {"status": outcome})
 
 
-def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent | None:
+def _count_redelivery(event_key: str) -> bool:
+    """Add one delivery to the stored event with this key; False when there is none."""
+    return bool(
+        WebhookEvent.objects.filter(event_id=event_key).update(
+            deliveries=F("deliveries") + 1, last_delivered_at=timezone.now()
+        )
+    )
+
+
+def _claim(note: Notification, event_key, kind: str, remote_addr, source) -> WebhookEvent | None:
     """Insert the event row; with an event_id the UNIQUE index refuses a second delivery."""
     try:
         with transaction.atomic():
             return WebhookEvent.objects.create(
-                event_id=_dedup_key(note.event_id),
+                event_id=event_key,
                 **_fields(note, kind, remote_addr, source),
                 outcome=EventOutcome.PROCESSED,
             )

@@ -159,19 +159,28 @@ def delete_track(*, track: Track, deleted_by, request=None) -> None:
 
 
 def like_track(*, track: Track, user) -> bool:
-    """Like once; True when this call created the like (the database enforces "once")."""
+    """Like once; True when this call created the like (the database enforces "once").
+
+    ``Track.like_count`` moves by one in the same transaction as the like row, with F() so
+    concurrent likes add up instead of overwriting each other."""
     if TrackLike.objects.filter(track=track, user=user).exists():
         return False
     try:
         with transaction.atomic():
             TrackLike.objects.create(track=track, user=user)
+            Track.objects.filter(pk=track.pk).update(like_count=F("like_count") + 1)
     except IntegrityError:  # a concurrent request won the race
         return False
     return True
 
 
 def unlike_track(*, track: Track, user) -> None:
-    TrackLike.objects.filter(track=track, user=user).delete()
+    with transaction.atomic():
+        removed, _ = TrackLike.objects.filter(track=track, user=user).delete()
+        if removed:
+            Track.objects.filter(pk=track.pk, like_count__gt=0).update(
+                like_count=F("like_count") - 1
+            )
 
 
 def create_share(*, track: Track, created_by, expires_in_hours: int | None = None) -> TrackShare:

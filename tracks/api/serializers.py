@@ -9,10 +9,9 @@ MAX_PLAYS_PER_BATCH = 1000
 
 
 class TrackOutput(serializers.ModelSerializer):
-    """Expects the queryset annotations ``like_count`` and ``liked_by_me`` (selectors)."""
+    """Expects the queryset annotation ``liked_by_me`` (selectors)."""
 
     creator = UserRefOutput(read_only=True)
-    like_count = serializers.IntegerField(read_only=True, default=0)
     liked_by_me = serializers.BooleanField(read_only=True, default=False)
     stream_url = serializers.SerializerMethodField(
         help_text="Where the stream server serves the track; null until it is ready."
