@@ -210,18 +210,29 @@ def receive(
         webhook_events.labels(kind=kind, outcome=outcome).inc()
         return Receipt(200, {"status": outcome})
 
+    claimed = False
     try:
         with transaction.atomic():
-            event = _claim(note, event_key, kind, remote_addr, source)
-            if event is None:
-                # A concurrent first delivery won the claim after our UPDATE found nothing;
-                # its row is committed now (the INSERT waited for it), so count us on it.
-                _count_redelivery(event_key)
-                outcome = EventOutcome.DUPLICATE
-            else:
-                outcome, detail = _dispatch(note, kind, event)
-                event.outcome, event.detail = outcome, detail
-                event.save(update_fields=["outcome", "detail", "refund", "order"])
+            # The claim: with an event_id, the UNIQUE index refuses a second delivery. No
+            # savepoint around it: a refusal rolls this whole (still empty) transaction back.
+            event = WebhookEvent.objects.create(
+                event_id=event_key,
+                **_fields(note, kind, remote_addr, source),
+                outcome=EventOutcome.PROCESSED,
+            )
+            claimed = True
+            outcome, detail = _dispatch(note, kind, event)
+            event.outcome, event.detail = outcome, detail
+            event.save(update_fields=["outcome", "detail", "refund", "order"])
+    except IntegrityError as exc:
+        if claimed or event_key is None:
+            logger.exception("webhook processing failed")
+            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
+            raise
+        # A concurrent first delivery won the claim after our UPDATE found nothing; its row
+        # is committed now (our INSERT waited for it), so this one is counted on it.
+        _count_redelivery(event_key)
+        outcome = EventOutcome.DUPLICATE
     except Exception as exc:
         # Nothing was applied (the transaction rolled back, the event_id stays free): answer
         # 500 so that the provider delivers it again, and keep a trace for staff.
@@ -239,19 +250,6 @@ def _count_redelivery(event_key: str) -> bool:
             deliveries=F("deliveries") + 1, last_delivered_at=timezone.now()
         )
     )
-
-
-def _claim(note: Notification, event_key, kind: str, remote_addr, source) -> WebhookEvent | None:
-    """Insert the event row; with an event_id the UNIQUE index refuses a second delivery."""
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(
-                event_id=event_key,
-                **_fields(note, kind, remote_addr, source),
-                outcome=EventOutcome.PROCESSED,
-            )
-    except IntegrityError:
-        return None
 
 
 def _dedup_key(event_id: str) -> str | None:
