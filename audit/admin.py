@@ -5,6 +5,7 @@ from django.http import StreamingHttpResponse
 from django.urls import path
 
 from audit.models import AuditLog
+from veza.pagination import EstimatedCountPaginator
 
 CSV_COLUMNS = [
     "created_at",
@@ -36,6 +37,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AuditLog._meta.fields]
     change_list_template = "admin/audit/auditlog/change_list.html"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     @admin.display(description="target")
     def target(self, entry: AuditLog) -> str:

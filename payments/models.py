@@ -128,7 +128,11 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["seller", "currency", "created_at"])]
+        indexes = [
+            models.Index(fields=["seller", "currency", "created_at"]),
+            # The admin's ledger list: newest first, filtered by kind.
+            models.Index(fields=["kind", "-created_at"], name="ledger_kind_recent_idx"),
+        ]
         constraints = [
             # A sale is credited and released once per seller, a refund debited once, a
             # dispute held, released or debited once, whatever the number of deliveries or
@@ -255,6 +259,8 @@ class Refund(models.Model):
     class Meta:
         db_table = "refunds"
         ordering = ["-created_at"]
+        # The admin's refund list: newest first, filtered by status.
+        indexes = [models.Index(fields=["status", "-created_at"], name="refund_status_recent_idx")]
         permissions = [
             ("open_refund", "Can open a refund for an order"),
             ("sync_refund", "Can sync refunds with the payment provider"),
