@@ -12,11 +12,13 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
 from datetime import UTC, datetime
 
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
@@ -40,9 +42,9 @@ def wrk(url: str, spec: dict, *, seconds: int, threads: int, connections: int) -
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_for(spec))
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - our own arguments, no shell
             [
-                "wrk",
+                WRK,
                 f"-t{threads}",
                 f"-c{connections}",
                 f"-d{seconds}s",
@@ -95,7 +97,8 @@ def main() -> None:
     parser.add_argument("--label", default="")
     args = parser.parse_args()
 
-    scenarios = json.load(open(args.prepared))["scenarios"]
+    with open(args.prepared) as fh:
+        scenarios = json.load(fh)["scenarios"]
     if args.only:
         scenarios = {k: v for k, v in scenarios.items() if k in args.only}
     ceiling_spec = {"path": "/bench/ceiling"}
