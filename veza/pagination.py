@@ -9,6 +9,7 @@ request. SQLite (development, tests) has no such estimate and counts exactly.
 
 import hashlib
 import json
+from functools import partial
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
@@ -40,7 +41,15 @@ class EstimatedCountPaginator(Paginator):
     exact_limit = EXACT_COUNT_LIMIT
     count_is_estimate = False
 
+    def __init__(self, *args, count_key: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
     def _cache_key(self) -> str | None:
+        if self.count_key is not None:
+            # Given by the caller (the API: path, caller, filters): no SQL to compile.
+            digest = hashlib.sha256(f"{self.exact_limit}|{self.count_key}".encode()).hexdigest()
+            return f"veza:count-estimate:{digest}"
         query = getattr(self.object_list, "query", None)
         if query is None:
             return None
@@ -96,7 +105,23 @@ class VezaPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    django_paginator_class = EstimatedCountPaginator
+
+    @property
+    def django_paginator_class(self):
+        # DRF sets ``self.request`` before it builds the paginator. The list's rows depend on
+        # the path, the caller and the query string but the page: that names its count.
+        request = getattr(self, "request", None)
+        if request is None:
+            return EstimatedCountPaginator
+        params = sorted(
+            (k, v)
+            for k, v in request.query_params.lists()
+            if k not in (self.page_query_param, self.page_size_query_param)
+        )
+        user = getattr(request, "user", None)
+        caller = user.pk if user is not None and user.is_authenticated else "-"
+        key = f"{request.path}|{caller}|{params!r}"
+        return partial(EstimatedCountPaginator, count_key=key)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
