@@ -4,11 +4,12 @@ from rest_framework import serializers
 from accounts.api.serializers import UserRefOutput
 from accounts.models import User
 from tracks.models import Play, Track, TrackChange, TrackShare
+from veza.serializers import CachedFieldsMixin
 
 MAX_PLAYS_PER_BATCH = 1000
 
 
-class TrackOutput(serializers.ModelSerializer):
+class TrackOutput(CachedFieldsMixin, serializers.ModelSerializer):
     """Expects the queryset annotation ``liked_by_me`` (selectors)."""
 
     creator = UserRefOutput(read_only=True)
