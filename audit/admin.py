@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from audit.models import AuditLog
 from audit.services import record
 from veza.money import format_money
+from veza.pagination import EstimatedCountPaginator
 
 CSV_COLUMNS = [
     "created_at",
@@ -106,6 +107,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     readonly_fields = fields
     change_list_template = "admin/audit/auditlog/change_list.html"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     @admin.display(description="target")
     def target(self, entry: AuditLog) -> str:

@@ -39,7 +39,12 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["action", "created_at"])]
+        indexes = [
+            models.Index(fields=["action", "created_at"]),
+            # The admin's filters, newest first.
+            models.Index(fields=["actor_role", "-created_at"], name="audit_role_recent_idx"),
+            models.Index(fields=["target_type", "-created_at"], name="audit_target_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return (

@@ -27,9 +27,12 @@ def _iso(value) -> str | None:
 
 
 def _order_parties(order_id) -> list[str]:
-    order = Order.objects.only("buyer_id").get(pk=order_id)
-    sellers = OrderItem.objects.filter(order_id=order_id).values_list("seller_id", flat=True)
-    return sorted({str(order.buyer_id), *(str(s) for s in sellers)})
+    # One join for the buyer and every seller; an order without items asks for its buyer.
+    rows = OrderItem.objects.filter(order_id=order_id).values_list("order__buyer_id", "seller_id")
+    parties = {str(party) for row in rows for party in row}
+    if not parties:
+        parties = {str(Order.objects.only("buyer_id").get(pk=order_id).buyer_id)}
+    return sorted(parties)
 
 
 def _track(track: Track) -> Described:

@@ -84,6 +84,8 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The admin's order list: newest first, filtered by status.
+        indexes = [models.Index(fields=["status", "-created_at"], name="order_status_recent_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="order_total_not_negative"

@@ -128,7 +128,11 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["seller", "currency", "created_at"])]
+        indexes = [
+            models.Index(fields=["seller", "currency", "created_at"]),
+            # The admin's ledger list: newest first, filtered by kind.
+            models.Index(fields=["kind", "-created_at"], name="ledger_kind_recent_idx"),
+        ]
         constraints = [
             # A sale is credited and released once per seller, a refund debited once, a
             # dispute held, released or debited once, whatever the number of deliveries or
@@ -259,6 +263,8 @@ class Refund(models.Model):
     class Meta:
         db_table = "refunds"
         ordering = ["-created_at"]
+        # The admin's refund list: newest first, filtered by status.
+        indexes = [models.Index(fields=["status", "-created_at"], name="refund_status_recent_idx")]
         permissions = [
             ("open_refund", "Can open a refund for an order"),
             ("sync_refund", "Can sync refunds with the payment provider"),
@@ -439,12 +445,20 @@ class WebhookEvent(models.Model):
     source = models.CharField(max_length=16, default="webhook")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # How many times the provider delivered this event_id: a replay adds one here (one
+    # UPDATE) instead of a row of its own. Always 1 on rows without an event_id.
+    deliveries = models.PositiveIntegerField(default=1)
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
         return f"{self.event_type or '?'} {self.outcome}"
+
+    @property
+    def duplicate_deliveries(self) -> int:
+        return self.deliveries - 1
 
 
 class PayoutMethod(models.Model):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from audit.selectors import note_signature_failure
 from payments import disputes, errors, payouts
@@ -200,38 +202,54 @@ def receive(
         _store(note, kind, "ignored", "payment event without a payment id", remote_addr, source)
         return Receipt(200, {"status": "ignored"})
 
+    event_key = _dedup_key(note.event_id)
+    # A replay (same event_id) is recognised by one UPDATE that counts it on the stored event:
+    # no transaction, no failing INSERT, no row per duplicate.
+    if event_key is not None and _count_redelivery(event_key):
+        outcome = EventOutcome.DUPLICATE
+        webhook_events.labels(kind=kind, outcome=outcome).inc()
+        return Receipt(200, {"status": outcome})
+
+    claimed = False
     try:
         with transaction.atomic():
-            event = _claim(note, kind, remote_addr, source)
-            if event is None:
-                outcome, detail = EventOutcome.DUPLICATE, "event_id already processed"
-            else:
-                outcome, detail = _dispatch(note, kind, event)
-                event.outcome, event.detail = outcome, detail
-                event.save(update_fields=["outcome", "detail", "refund", "order"])
+            # The claim: with an event_id, the UNIQUE index refuses a second delivery. No
+            # savepoint around it: a refusal rolls this whole (still empty) transaction back.
+            event = WebhookEvent.objects.create(
+                event_id=event_key,
+                **_fields(note, kind, remote_addr, source),
+                outcome=EventOutcome.PROCESSED,
+            )
+            claimed = True
+            outcome, detail = _dispatch(note, kind, event)
+            event.outcome, event.detail = outcome, detail
+            event.save(update_fields=["outcome", "detail", "refund", "order"])
+    except IntegrityError as exc:
+        if claimed or event_key is None:
+            logger.exception("webhook processing failed")
+            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
+            raise
+        # A concurrent first delivery won the claim after our UPDATE found nothing; its row
+        # is committed now (our INSERT waited for it), so this one is counted on it.
+        _count_redelivery(event_key)
+        outcome = EventOutcome.DUPLICATE
     except Exception as exc:
         # Nothing was applied (the transaction rolled back, the event_id stays free): answer
         # 500 so that the provider delivers it again, and keep a trace for staff.
         logger.exception("webhook processing failed")
         _store(note, kind, "error", f"{type(exc).__name__}: {exc}"[:2000], remote_addr, source)
         raise
-    if event is None:
-        _store(note, kind, "duplicate", detail, remote_addr, source)
     webhook_events.labels(kind=kind, outcome=outcome).inc()
     return Receipt(200, {"status": outcome})
 
 
-def _claim(note: Notification, kind: str, remote_addr, source) -> WebhookEvent | None:
-    """Insert the event row; with an event_id the UNIQUE index refuses a second delivery."""
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(
-                event_id=_dedup_key(note.event_id),
-                **_fields(note, kind, remote_addr, source),
-                outcome=EventOutcome.PROCESSED,
-            )
-    except IntegrityError:
-        return None
+def _count_redelivery(event_key: str) -> bool:
+    """Add one delivery to the stored event with this key; False when there is none."""
+    return bool(
+        WebhookEvent.objects.filter(event_id=event_key).update(
+            deliveries=F("deliveries") + 1, last_delivered_at=timezone.now()
+        )
+    )
 
 
 def _dedup_key(event_id: str) -> str | None:

@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -49,6 +51,9 @@ class Track(models.Model):
     is_public = models.BooleanField(default=True)
     is_downloadable = models.BooleanField(default=False)
     play_count = models.PositiveBigIntegerField(default=0)
+    # Kept by the like/unlike services with F() in the transaction of the like row itself, so
+    # sorting by popularity reads a column instead of counting likes for every track.
+    like_count = models.PositiveBigIntegerField(default=0)
     download_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -60,6 +65,27 @@ class Track(models.Model):
                 fields=["status", "is_public", "-created_at"], name="track_public_list_idx"
             ),
             models.Index(fields=["status", "status_changed_at"], name="track_status_age_idx"),
+            # The public list's orderings and filters; partial, since only public ready tracks
+            # are listed to everyone (the caller's own tracks go through the creator index).
+            models.Index(
+                F("like_count").desc(),
+                F("created_at").desc(),
+                name="track_public_likes_idx",
+                condition=Q(status="ready", is_public=True),
+            ),
+            models.Index(
+                F("play_count").desc(),
+                F("created_at").desc(),
+                name="track_public_plays_idx",
+                condition=Q(status="ready", is_public=True),
+            ),
+            models.Index(
+                Upper("genre"),
+                F("created_at").desc(),
+                name="track_public_genre_idx",
+                condition=Q(status="ready", is_public=True),
+            ),
+            models.Index(fields=["creator", "-created_at"], name="track_creator_list_idx"),
         ]
 
     def __str__(self) -> str:

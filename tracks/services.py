@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit import services as audit
-from tracks import errors, metrics
+from tracks import errors, list_cache, metrics
 from tracks.audio_formats import detect_format
 from tracks.models import Play, PlayBatch, Track, TrackChange, TrackLike, TrackShare
 from veza import uploads
@@ -129,6 +129,7 @@ def _apply_changes(*, track: Track, changes: dict[str, Any], changed_by) -> Trac
             track.status_changed_at = timezone.now()
         track.save(update_fields=[*diff, "status_changed_at", "updated_at"])
         TrackChange.objects.create(track=track, changed_by=changed_by, changes=diff)
+        list_cache.catalogue_changed()
     return track
 
 
@@ -154,24 +155,36 @@ def delete_track(*, track: Track, deleted_by, request=None) -> None:
         )
         emit("track.deleted", track)  # before the row goes: the event describes it
         track.delete()
+        list_cache.catalogue_changed()
         if file_name:
             transaction.on_commit(lambda: default_storage.delete(file_name))
 
 
 def like_track(*, track: Track, user) -> bool:
-    """Like once; True when this call created the like (the database enforces "once")."""
+    """Like once; True when this call created the like (the database enforces "once").
+
+    ``Track.like_count`` moves by one in the same transaction as the like row, with F() so
+    concurrent likes add up instead of overwriting each other."""
     if TrackLike.objects.filter(track=track, user=user).exists():
         return False
     try:
         with transaction.atomic():
             TrackLike.objects.create(track=track, user=user)
+            Track.objects.filter(pk=track.pk).update(like_count=F("like_count") + 1)
+            list_cache.catalogue_changed()
     except IntegrityError:  # a concurrent request won the race
         return False
     return True
 
 
 def unlike_track(*, track: Track, user) -> None:
-    TrackLike.objects.filter(track=track, user=user).delete()
+    with transaction.atomic():
+        removed, _ = TrackLike.objects.filter(track=track, user=user).delete()
+        if removed:
+            Track.objects.filter(pk=track.pk, like_count__gt=0).update(
+                like_count=F("like_count") - 1
+            )
+            list_cache.catalogue_changed()
 
 
 def create_share(*, track: Track, created_by, expires_in_hours: int | None = None) -> TrackShare:
@@ -263,6 +276,7 @@ def record_play_batch(*, batch_id: str, plays: list[PlayReport]) -> PlayBatchRes
                 Track.objects.filter(pk=track_id).update(
                     play_count=F("play_count") + per_track[track_id]
                 )
+            list_cache.catalogue_changed()
     except IntegrityError:
         existing = PlayBatch.objects.filter(batch_id=batch_id).first()
         if existing is None:  # not the batch_id: some other constraint failed

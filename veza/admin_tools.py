@@ -8,6 +8,8 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils.html import format_html, format_html_join
 
+from veza.pagination import EstimatedCountPaginator
+
 
 def html_table(headers: list[str], rows: list[tuple]) -> str:
     """A small read-only table for an admin detail page (cells are escaped)."""
@@ -24,7 +26,14 @@ def html_table(headers: list[str], rows: list[tuple]) -> str:
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Visible to those allowed to view, changeable by nobody (superusers included): these
-    rows change through actions that call services, never through a form."""
+    rows change through actions that call services, never through a form.
+
+    These tables grow to millions of rows: the changelist never counts the whole table
+    (``show_full_result_count``) and its paginator counts exactly only up to 10,000 matches,
+    then shows PostgreSQL's estimate."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request) -> bool:
         return False

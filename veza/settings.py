@@ -296,6 +296,9 @@ CLAMAV_ADDRESS = env.str("CLAMAV_ADDRESS", default="")
 CLAMAV_REQUIRED = env.bool("CLAMAV_REQUIRED", default=False)
 CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
 TRACK_PROCESSING_TIMEOUT = env.int("TRACK_PROCESSING_TIMEOUT", default=3600)  # seconds
+# Anonymous track-list pages are served from the cache until a track changes (tracks.list_cache);
+# this bounds how long a change made outside the tracks services can stay unseen. 0 = off.
+TRACK_LIST_CACHE_SECONDS = env.int("TRACK_LIST_CACHE_SECONDS", default=10)
 
 # --- other Veza services ------------------------------------------------------------------
 STREAM_SERVER_URL = env.str("STREAM_SERVER_URL", default="")

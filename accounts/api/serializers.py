@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from veza.serializers import CachedFieldsMixin
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]{3,30}$",
@@ -39,7 +40,7 @@ class PublicUserOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserRefOutput(serializers.ModelSerializer):
+class UserRefOutput(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username"]

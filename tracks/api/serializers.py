@@ -4,15 +4,15 @@ from rest_framework import serializers
 from accounts.api.serializers import UserRefOutput
 from accounts.models import User
 from tracks.models import Play, Track, TrackChange, TrackShare
+from veza.serializers import CachedFieldsMixin
 
 MAX_PLAYS_PER_BATCH = 1000
 
 
-class TrackOutput(serializers.ModelSerializer):
-    """Expects the queryset annotations ``like_count`` and ``liked_by_me`` (selectors)."""
+class TrackOutput(CachedFieldsMixin, serializers.ModelSerializer):
+    """Expects the queryset annotation ``liked_by_me`` (selectors)."""
 
     creator = UserRefOutput(read_only=True)
-    like_count = serializers.IntegerField(read_only=True, default=0)
     liked_by_me = serializers.BooleanField(read_only=True, default=False)
     stream_url = serializers.SerializerMethodField(
         help_text="Where the stream server serves the track; null until it is ready."

@@ -16,7 +16,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tracks import errors, selectors, services
+from tracks import errors, list_cache, selectors, services
 from tracks.api import serializers as s
 from tracks.api.filters import TrackFilter
 from tracks.audio_formats import CONTENT_TYPES
@@ -83,8 +83,18 @@ class TrackViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: s.TrackOutput(many=True)})
     def list(self, request):
+        # Without credentials every caller sees the same page: built once per catalogue change.
+        shared = list_cache.enabled() and request.auth is None and not request.user.is_authenticated
+        if shared:
+            key = list_cache.page_key(request)
+            body = list_cache.get(key)
+            if body is not None:
+                return Response(body)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.TrackOutput(page, many=True).data)
+        response = self.get_paginated_response(s.TrackOutput(page, many=True).data)
+        if shared:
+            list_cache.put(key, response.data)
+        return response
 
     @extend_schema(
         request={"multipart/form-data": s.TrackUploadInput},

@@ -1,0 +1,103 @@
+"""Before the load: what the scenarios need (a token, a stored webhook event to replay) and
+the SQL statements each scenario costs, counted in-process on the bench database.
+
+    python -m bench.prepare OUT.json      (same environment as the servers)
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veza.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.tokens import issue_tokens  # noqa: E402
+from payments.webhooks import sign  # noqa: E402
+from tracks.seed import demo_creators  # noqa: E402
+
+DUPLICATE_EVENT = {
+    "merchant_id": "merchant_veza",
+    "event_id": "evt_bench_replayed",
+    "event_type": "refund_succeeded",
+    "content": {"type": "refund_details", "object": {"refund_id": "ref_bench_unknown"}},
+}
+
+
+def scenarios(creator: str) -> dict[str, dict]:
+    tracks = "/api/v1/tracks?page_size=20"
+    return {
+        "tracks anonymous": {"path": tracks},
+        "tracks logged-in": {"path": tracks, "auth": True},
+        "tracks -like_count": {"path": tracks + "&ordering=-like_count"},
+        "tracks -play_count": {"path": tracks + "&ordering=-play_count"},
+        "tracks genre=rock": {"path": tracks + "&genre=rock"},
+        "tracks creator": {"path": tracks + f"&creator={creator}"},
+        "tracks q=sketch": {"path": tracks + "&q=sketch"},
+        "tracks page=50": {"path": tracks + "&page=50"},
+        "webhook duplicate": {"path": "/api/v1/webhooks/hyperswitch", "webhook": True},
+    }
+
+
+def count_statements(client: Client, spec: dict, headers: dict) -> tuple[int, int]:
+    kwargs = {"secure": True, **headers}
+    with CaptureQueriesContext(connection) as queries:
+        if spec.get("webhook"):
+            raw = json.dumps(DUPLICATE_EVENT).encode()
+            response = client.generic(
+                "POST",
+                spec["path"],
+                raw,
+                content_type="application/json",
+                HTTP_X_WEBHOOK_SIGNATURE_512=sign(raw),
+                **kwargs,
+            )
+        else:
+            response = client.get(spec["path"], **kwargs)
+    return response.status_code, len(queries.captured_queries)
+
+
+def main(out: str) -> None:
+    listener = User.objects.filter(username__startswith="demo_").order_by("username").first()
+    creator = demo_creators().first()
+    if listener is None or creator is None:
+        sys.exit("no demo users: run `manage.py seed` first")
+    token = issue_tokens(listener)["access"]
+    body = json.dumps(DUPLICATE_EVENT).encode()
+    client = Client()
+    # The first delivery stores the event (an unknown refund: ignored); the load replays it.
+    client.generic(
+        "POST",
+        "/api/v1/webhooks/hyperswitch",
+        body,
+        content_type="application/json",
+        HTTP_X_WEBHOOK_SIGNATURE_512=sign(body),
+        secure=True,
+    )
+    found = scenarios(creator.username)
+    for spec in found.values():
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if spec.get("auth") else {}
+        count_statements(client, spec, headers)  # warm: caches, estimates
+        status, statements = count_statements(client, spec, headers)
+        spec.update(status=status, statements=statements)
+        if spec.get("auth"):
+            spec["headers"] = {"Authorization": f"Bearer {token}"}
+        if spec.get("webhook"):
+            spec["body"] = body.decode()
+            spec["headers"] = {
+                "Content-Type": "application/json",
+                "X-Webhook-Signature-512": sign(body),
+            }
+    with open(out, "w") as fh:
+        json.dump({"scenarios": found}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

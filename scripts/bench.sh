@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The benchmark (bench/README.md): PostgreSQL-backed gunicorn exactly as in production
+# (gunicorn.conf.py, APP_ENV=production), a bare Django JSON view under the same settings as
+# the ceiling, data seeded with `manage.py seed --scale`, wrk alternating ceiling and project.
+#
+#   ./scripts/bench.sh                 # --scale 201 (about 10 k tracks), 3 rounds of 10 s
+#   ./scripts/bench.sh --scale 20001   # about 1 M tracks (seeding takes a while)
+#   ./scripts/bench.sh --smoke         # well under a minute; CI runs this so it cannot rot
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=$2; shift 2 ;;
+    --seconds) SECONDS_EACH=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
+    --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+BENCH_DB=${BENCH_DB:-veza_bench}
+PG_ADMIN_URL=${BENCH_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$BENCH_DB}
+REDIS=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/12}
+PROJECT_PORT=${BENCH_PROJECT_PORT:-8731}
+CEILING_PORT=${BENCH_CEILING_PORT:-8732}
+OUT=${BENCH_OUT:-bench/results/bench-$(date -u +%Y%m%dT%H%M%SZ)-scale$SCALE.json}
+[ "$SMOKE" = 1 ] && OUT=${BENCH_OUT:-$(mktemp -d)/bench-smoke.json}
+mkdir -p "$(dirname "$OUT")"
+
+[ -x .venv/bin/python ] || source scripts/bootstrap.sh
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+# Production settings with throwaway secrets; the provider is never called by these scenarios.
+export DATABASE_URL=$PG_URL REDIS_URL=$REDIS
+export APP_ENV=production DJANGO_SECRET_KEY=bench-django-secret-key-not-for-real-use-0123456789
+export JWT_SECRET=bench-jwt-secret-not-for-real-use-0123456789abcdef
+export HYPERSWITCH_BASE_URL=http://127.0.0.1:9 HYPERSWITCH_API_KEY=bench
+export HYPERSWITCH_WEBHOOK_SECRET=bench-webhook-secret-0123456789
+export ALLOWED_HOSTS=127.0.0.1,localhost,testserver CORS_ALLOWED_ORIGINS=https://bench.invalid
+# The global throttle stays in the path (Redis), with a limit the load cannot reach.
+export RATE_LIMIT_LIMIT=1000000000
+export MEDIA_ROOT=${MEDIA_ROOT:-$(mktemp -d)}
+export GUNICORN_LOG_LEVEL=warning
+
+echo "== bench database $BENCH_DB (scale $SCALE)"
+.venv/bin/python - "$PG_ADMIN_URL" "$BENCH_DB" <<'PY'
+import sys, psycopg
+url, name = sys.argv[1].replace("postgres://", "postgresql://", 1), sys.argv[2]
+with psycopg.connect(url, autocommit=True) as c:
+    if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        c.execute(f'CREATE DATABASE "{name}"')
+PY
+.venv/bin/python manage.py migrate --noinput -v 0
+# The seed pays its demo orders through the sandbox provider, a development-only setting.
+env -u HYPERSWITCH_BASE_URL -u HYPERSWITCH_API_KEY APP_ENV=development \
+  .venv/bin/python manage.py seed --scale "$SCALE" >/dev/null
+.venv/bin/python manage.py shell -c "from django.db import connection; connection.cursor().execute('ANALYZE')"
+
+PREPARED=$(mktemp)
+.venv/bin/python -m bench.prepare "$PREPARED" >/dev/null 2>&1
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+LOG=${OUT%.json}.server.log
+echo "== servers (their logs: $LOG)"
+GUNICORN_BIND=127.0.0.1:$PROJECT_PORT .venv/bin/gunicorn veza.wsgi:application \
+  -c gunicorn.conf.py >>"$LOG" 2>&1 &
+PIDS+=($!)
+GUNICORN_BIND=127.0.0.1:$CEILING_PORT .venv/bin/gunicorn bench.ceiling_wsgi:application \
+  -c gunicorn.conf.py >>"$LOG" 2>&1 &
+PIDS+=($!)
+for port in "$PROJECT_PORT" "$CEILING_PORT"; do
+  for _ in $(seq 1 100); do
+    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/healthz" && break
+    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/bench/ceiling" && break
+    sleep 0.2
+  done
+done
+
+echo "== load: $ROUNDS round(s) of ${SECONDS_EACH}s per server and scenario, ceiling and project alternating"
+ONLY_ARGS=()
+[ ${#ONLY[@]} -gt 0 ] && ONLY_ARGS=(--only "${ONLY[@]}")
+[ "$SMOKE" = 1 ] && ONLY_ARGS=(--only "tracks anonymous" "tracks logged-in" "webhook duplicate")
+.venv/bin/python -m bench.run --prepared "$PREPARED" --out "$OUT" \
+  --project "http://127.0.0.1:$PROJECT_PORT" --ceiling "http://127.0.0.1:$CEILING_PORT" \
+  --seconds "$SECONDS_EACH" --rounds "$ROUNDS" --warmup "$WARMUP" --label "scale $SCALE" "${ONLY_ARGS[@]}"
+rm -f "$PREPARED"
+
+if [ "$SMOKE" = 1 ]; then
+  # Smoke: the machinery works and every scenario answered 2xx; no timing is judged.
+  .venv/bin/python - "$OUT" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+bad = {k: v for k, v in report["results"].items()
+       if v["status"] != 200 or v["project"]["non_2xx"] or not v["project"]["rps"]}
+if bad:
+    sys.exit(f"bench smoke failed: {bad}")
+print("bench smoke ok")
+PY
+fi

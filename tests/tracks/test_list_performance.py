@@ -1,0 +1,221 @@
+"""The track list at scale: fixed statement counts, a denormalised like counter kept right
+under concurrency, indexes for the contract's orderings, and a count that does not scan."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from tests.factories import UserFactory
+from tests.tracks.factories import TrackFactory, TrackLikeFactory
+from tracks import services
+from tracks.models import Track, TrackLike
+from veza import pagination
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(creator):
+    tracks = [TrackFactory(title=f"Song {i}") for i in range(25)]
+    TrackFactory(creator=creator, is_public=False, title="Mine")
+    for track in tracks[:5]:
+        TrackLikeFactory(track=track)
+    return tracks
+
+
+def test_anonymous_first_page_costs_two_statements(
+    api_client, catalogue, django_assert_num_queries
+):
+    with django_assert_num_queries(2):  # the bounded count and the page
+        response = api_client.get("/api/v1/tracks?page_size=20")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 25
+    assert len(body["results"]) == 20
+    assert "count_is_estimate" not in body
+
+
+def test_logged_in_first_page_with_liked_by_me_costs_three_statements(
+    client_for, creator, catalogue, django_assert_num_queries
+):
+    TrackLike.objects.create(user=creator, track=catalogue[-1])
+    client = client_for(creator)
+    with django_assert_num_queries(3):  # the caller, the bounded count and the page
+        response = client.get("/api/v1/tracks?page_size=20")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 26  # 25 public + the caller's private one
+    liked = {t["id"] for t in body["results"] if t["liked_by_me"]}
+    assert liked == {str(catalogue[-1].id)}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ordering=-like_count",
+        "ordering=-play_count",
+        "genre=electronic",
+        "q=song",
+        "page=2",
+    ],
+)
+def test_every_ordering_and_filter_keeps_the_statement_count(
+    api_client, catalogue, query, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        response = api_client.get(f"/api/v1/tracks?{query}")
+    assert response.status_code == 200
+    assert response.json()["results"]
+
+
+def test_ordering_by_like_count_reads_the_counter(api_client, catalogue):
+    TrackLikeFactory(track=catalogue[3])
+    body = api_client.get("/api/v1/tracks?ordering=-like_count&page_size=3").json()
+    assert body["results"][0]["id"] == str(catalogue[3].id)
+    assert body["results"][0]["like_count"] == 2
+
+
+def test_like_and_unlike_move_the_counter_once(user):
+    track = TrackFactory()
+    assert services.like_track(track=track, user=user) is True
+    assert services.like_track(track=track, user=user) is False  # idempotent
+    track.refresh_from_db()
+    assert track.like_count == 1
+    services.unlike_track(track=track, user=user)
+    services.unlike_track(track=track, user=user)  # already gone: no change
+    track.refresh_from_db()
+    assert track.like_count == 0
+    assert not TrackLike.objects.filter(track=track).exists()
+
+
+def test_like_endpoint_answers_the_denormalised_count(client_for, user):
+    track = TrackFactory()
+    TrackLikeFactory(track=track)
+    response = client_for(user).post(f"/api/v1/tracks/{track.id}/like")
+    assert response.status_code == 201
+    assert response.json() == {"liked": True, "like_count": 2}
+    track.refresh_from_db()
+    assert track.like_count == 2
+
+
+def test_list_indexes_match_the_contract_orderings_and_filters():
+    names = {index.name for index in Track._meta.indexes}
+    assert {
+        "track_public_list_idx",
+        "track_public_likes_idx",
+        "track_public_plays_idx",
+        "track_public_genre_idx",
+        "track_creator_list_idx",
+    } <= names
+
+
+# --- count past the exact limit ----------------------------------------------------------
+
+
+def test_count_is_exact_up_to_the_limit(api_client, catalogue, monkeypatch):
+    monkeypatch.setattr(pagination.EstimatedCountPaginator, "exact_limit", 25)
+    body = api_client.get("/api/v1/tracks").json()
+    assert body["count"] == 25
+    assert "count_is_estimate" not in body
+
+
+def test_count_past_the_limit_is_flagged_as_an_estimate_on_postgres(
+    api_client, catalogue, monkeypatch
+):
+    monkeypatch.setattr(pagination.EstimatedCountPaginator, "exact_limit", 10)
+    body = api_client.get("/api/v1/tracks").json()
+    if connection.vendor == "postgresql":
+        assert body["count_is_estimate"] is True
+        assert body["count"] >= 11
+    else:  # SQLite has no planner estimate: it counts, exactly
+        assert body["count"] == 25
+        assert "count_is_estimate" not in body
+    assert len(body["results"]) == 20
+
+
+def test_estimated_count_is_reused_without_a_statement_on_postgres(
+    api_client, catalogue, monkeypatch, django_assert_num_queries, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner estimates are PostgreSQL's")
+    settings.TRACK_LIST_CACHE_SECONDS = 0  # the page itself must be read, its count not
+    monkeypatch.setattr(pagination.EstimatedCountPaginator, "exact_limit", 10)
+    first = api_client.get("/api/v1/tracks").json()
+    with django_assert_num_queries(1):  # the page only: the estimate comes from the cache
+        again = api_client.get("/api/v1/tracks").json()
+    assert again["count"] == first["count"]
+    assert again["count_is_estimate"] is True
+
+
+def test_paginated_schema_declares_count_is_estimate(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    page = schema["components"]["schemas"]["PaginatedTrackOutputList"]
+    assert page["properties"]["count_is_estimate"]["type"] == "boolean"
+    assert "count_is_estimate" not in page.get("required", [])
+
+
+@pytest.mark.postgres
+def test_search_uses_the_trigram_index_on_postgres(catalogue):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        sql, params = (
+            Track.objects.filter(title__icontains="ong").values("pk").query.sql_with_params()
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "track_title_trgm_idx" in plan
+
+
+# --- concurrent likes ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_likes_add_up_on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock races need PostgreSQL (CI runs them there)")
+    track = TrackFactory()
+    users = [UserFactory() for _ in range(12)]
+    barrier = threading.Barrier(len(users) + 2)
+    errors: list[Exception] = []
+
+    def like(user, twice: bool) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.like_track(track=track, user=user)
+            if twice:
+                services.like_track(track=track, user=user)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=like, args=(u, i % 2 == 0)) for i, u in enumerate(users)]
+    # Two extra threads race the same user's like against the first ones.
+    threads += [threading.Thread(target=like, args=(users[0], False)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    track.refresh_from_db()
+    assert TrackLike.objects.filter(track=track).count() == 12
+    assert track.like_count == 12
+
+
+def test_a_low_estimate_never_cuts_pages_short_on_postgres(api_client, catalogue, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner estimates are PostgreSQL's")
+    monkeypatch.setattr(pagination.EstimatedCountPaginator, "exact_limit", 10)
+    monkeypatch.setattr(pagination, "planner_estimate", lambda queryset: 1)
+    first = api_client.get("/api/v1/tracks?page_size=20").json()
+    assert first["count"] == 11 and first["count_is_estimate"] is True
+    assert len(first["results"]) == 20
+    second = api_client.get("/api/v1/tracks?page_size=20&page=2")
+    assert second.status_code == 200
+    assert len(second.json()["results"]) == 5
