@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -329,3 +330,27 @@ def purge_expired_shares() -> int:
     deleted, _ = TrackShare.objects.filter(expires_at__lte=timezone.now()).delete()
     revoked, _ = TrackShare.objects.filter(revoked_at__isnull=False).delete()
     return deleted + revoked
+
+
+def recount_like_counts() -> int:
+    """Set ``like_count`` from the like rows wherever they differ; returns how many tracks
+    changed. The services keep the counter exact; likes removed behind their back (a user
+    deleted with its likes, the admin) are what this repairs."""
+    actual = Coalesce(
+        Subquery(
+            TrackLike.objects.filter(track=OuterRef("pk"))
+            .order_by()
+            .values("track")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=BigIntegerField(),
+        ),
+        0,
+    )
+    with transaction.atomic():
+        drifted = Track.objects.annotate(actual=actual).exclude(like_count=F("actual"))
+        ids = list(drifted.values_list("pk", flat=True))
+        if ids:
+            Track.objects.filter(pk__in=ids).update(like_count=actual)
+            list_cache.catalogue_changed()
+    return len(ids)

@@ -219,3 +219,18 @@ def test_a_low_estimate_never_cuts_pages_short_on_postgres(api_client, catalogue
     second = api_client.get("/api/v1/tracks?page_size=20&page=2")
     assert second.status_code == 200
     assert len(second.json()["results"]) == 5
+
+
+def test_recount_repairs_like_counts_after_likes_removed_behind_the_services(user):
+    from django.core.management import call_command
+
+    track, untouched = TrackFactory(), TrackFactory()
+    services.like_track(track=track, user=user)
+    services.like_track(track=untouched, user=user)
+    TrackLike.objects.filter(track=track).delete()  # as a cascade or the admin would
+    call_command("recount_track_likes")
+    track.refresh_from_db()
+    untouched.refresh_from_db()
+    assert track.like_count == 0
+    assert untouched.like_count == 1
+    assert services.recount_like_counts() == 0
