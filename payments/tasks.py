@@ -16,6 +16,14 @@ from veza.money import format_money
 
 logger = logging.getLogger(__name__)
 
+# Emails retry on a mail server that is down (OSError), backing off up to ten minutes.
+EMAIL_RETRIES = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
+
 
 @shared_task
 def reconcile_refunds() -> dict:
@@ -68,13 +76,7 @@ def reconcile_payouts() -> dict:
     return summary
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(bind=True, **EMAIL_RETRIES)
 def send_payout_notification(self, *, payout_id: str, event: str) -> None:
     """Email the seller that a payout was sent, paid, failed or reversed."""
     payout = Payout.objects.select_related("seller").filter(pk=payout_id).first()
@@ -94,13 +96,7 @@ def send_payout_notification(self, *, payout_id: str, event: str) -> None:
     )
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(bind=True, **EMAIL_RETRIES)
 def send_refund_notification(self, *, refund_id: str, event: str) -> None:
     """Email the buyer and the sellers that a refund was opened, succeeded or failed."""
     refund = Refund.objects.select_related("order__buyer").filter(pk=refund_id).first()
@@ -134,13 +130,7 @@ def deliver_sandbox_webhook(*, envelope: dict) -> dict:
     return receipt.body
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(bind=True, **EMAIL_RETRIES)
 def send_dispute_notification(self, *, dispute_id: str, event: str) -> None:
     """Email the order's sellers and the Finance group that a dispute opened or closed."""
     dispute = Dispute.objects.select_related("order").filter(pk=dispute_id).first()
