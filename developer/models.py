@@ -126,6 +126,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_endpoint")
         ]
