@@ -9,12 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=()
+SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -48,6 +49,13 @@ export RATE_LIMIT_LIMIT=1000000000
 export MEDIA_ROOT=${MEDIA_ROOT:-$(mktemp -d)}
 export GUNICORN_LOG_LEVEL=warning
 
+if [ -n "$ADMIN_ROWS" ]; then
+  # The admin changelists at ADMIN_ROWS rows per table, in-process (bench/admin_lists.py).
+  BENCH_DB=${BENCH_ADMIN_DB:-veza_bench_admin}
+  export DATABASE_URL=${BENCH_ADMIN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$BENCH_DB}
+  OUT=${BENCH_OUT:-bench/results/admin-lists-$(date -u +%Y%m%dT%H%M%SZ)-rows$ADMIN_ROWS.json}
+fi
+
 echo "== bench database $BENCH_DB (scale $SCALE)"
 .venv/bin/python - "$PG_ADMIN_URL" "$BENCH_DB" <<'PY'
 import sys, psycopg
@@ -56,6 +64,9 @@ with psycopg.connect(url, autocommit=True) as c:
     if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
         c.execute(f'CREATE DATABASE "{name}"')
 PY
+if [ -n "$ADMIN_ROWS" ]; then
+  exec .venv/bin/python -m bench.admin_lists --rows "$ADMIN_ROWS" --out "$OUT"
+fi
 .venv/bin/python manage.py migrate --noinput -v 0
 # The seed pays its demo orders through the sandbox provider, a development-only setting.
 env -u HYPERSWITCH_BASE_URL -u HYPERSWITCH_API_KEY APP_ENV=development \
