@@ -12,6 +12,7 @@ from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
 from payments.admin import describe_timeline_item
+from payments.admin_filters import CurrencyFilter
 from payments.models import LedgerEntry, Refund
 from payments.selectors import timeline
 from payments.services import request_refund
@@ -113,11 +114,10 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
         "refund_deadline",
         "created_at",
     )
-    list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("hyperswitch_payment_id", "buyer__username", "buyer__email")
     search_help_text = "Order id (or its first characters), payment id, buyer email or username"
     list_select_related = ("buyer",)
-    date_hierarchy = "created_at"
     inlines = [OrderItemInline, LicenseInline]
     readonly_fields = (
         "id",

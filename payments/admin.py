@@ -22,6 +22,7 @@ from audit.admin import with_money
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
+from payments.admin_filters import CurrencyFilter
 from payments.admin_overview import STATUS_COLOURS
 from payments.disputes import add_note
 from payments.models import (
@@ -129,7 +130,6 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     ]
     export_amount = ("amount", "amount")
     export_select_related = ("order__buyer", "requested_by")
-    date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     fieldsets = (
@@ -579,7 +579,7 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "order",
         "refund",
     )
-    list_filter = ("kind", "currency")
+    list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("seller__username", "seller__email")
     search_help_text = "Entry, order or refund id (or their first characters), seller"
     id_prefix_fields = ("id", "order_id", "refund_id")
@@ -599,7 +599,6 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     ]
     export_amount = ("applied_amount", "applied")
     export_select_related = ("seller",)
-    date_hierarchy = "created_at"
 
     @admin.display(description="requested", ordering="requested_amount")
     def requested(self, entry: LedgerEntry) -> str:
@@ -617,7 +616,7 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 @admin.register(SellerTransfer)
 class SellerTransferAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "seller", "amount_display", "status", "order")
-    list_filter = ("status", "currency")
+    list_filter = ("status", CurrencyFilter)
     search_fields = ("seller__username", "provider_transfer_id")
     list_select_related = ("seller", "order")
 
