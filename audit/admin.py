@@ -116,6 +116,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # a count per filter choice reads the whole table
+    list_per_page = 50  # as ReadOnlyAdmin: what a page of Django admin rows costs to render
 
     @admin.display(description="target")
     def target(self, entry: AuditLog) -> str:
