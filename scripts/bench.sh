@@ -6,16 +6,19 @@
 #   ./scripts/bench.sh                 # --scale 201 (about 10 k tracks), 3 rounds of 10 s
 #   ./scripts/bench.sh --scale 20001   # about 1 M tracks (seeding takes a while)
 #   ./scripts/bench.sh --smoke         # well under a minute; CI runs this so it cannot rot
+#   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
+#   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS=
+SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS= RSS_REQUESTS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
+    --rss) RSS_REQUESTS=$2; shift 2 ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -102,6 +105,11 @@ ONLY_ARGS=()
 .venv/bin/python -m bench.run --prepared "$PREPARED" --out "$OUT" \
   --project "http://127.0.0.1:$PROJECT_PORT" --ceiling "http://127.0.0.1:$CEILING_PORT" \
   --seconds "$SECONDS_EACH" --rounds "$ROUNDS" --warmup "$WARMUP" --label "scale $SCALE" "${ONLY_ARGS[@]}"
+if [ "$RSS_REQUESTS" -gt 0 ]; then
+  echo "== worker memory: $RSS_REQUESTS mixed requests (bench/rss.py)"
+  .venv/bin/python -m bench.rss --prepared "$PREPARED" --project "http://127.0.0.1:$PROJECT_PORT" \
+    --master-pid "${PIDS[0]}" --requests "$RSS_REQUESTS" --out "${OUT%.json}.rss.json"
+fi
 rm -f "$PREPARED"
 
 if [ "$SMOKE" = 1 ]; then
