@@ -210,28 +210,29 @@ def receive(
         webhook_events.labels(kind=kind, outcome=outcome).inc()
         return Receipt(200, {"status": outcome})
 
-    claimed = False
     try:
         with transaction.atomic():
-            # The claim: with an event_id, the UNIQUE index refuses a second delivery. No
-            # savepoint around it: a refusal rolls this whole (still empty) transaction back.
-            event = WebhookEvent.objects.create(
+            event = WebhookEvent(
                 event_id=event_key,
                 **_fields(note, kind, remote_addr, source),
                 outcome=EventOutcome.PROCESSED,
             )
-            claimed = True
-            outcome, detail = _dispatch(note, kind, event)
-            event.outcome, event.detail = outcome, detail
-            event.save(update_fields=["outcome", "detail", "refund", "order"])
-    except IntegrityError as exc:
-        if claimed or event_key is None:
-            logger.exception("webhook processing failed")
-            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
-            raise
+            event.outcome, event.detail = _dispatch(note, kind, event)
+            # The claim comes last, with the outcome: one INSERT, refused by the UNIQUE index
+            # when a concurrent delivery of this event_id committed first (the INSERT waits
+            # for it). The refusal rolls back all that this delivery did, so whatever it
+            # found under its locks, the event is applied once. No savepoint: the refusal
+            # aborts the whole transaction.
+            _claim(event)
+        outcome = event.outcome
+    except _AlreadyClaimed as claim:
         # A concurrent first delivery won the claim after our UPDATE found nothing; its row
-        # is committed now (our INSERT waited for it), so this one is counted on it.
-        _count_redelivery(event_key)
+        # is committed now, so this one is counted on it.
+        if not _count_redelivery(event_key):
+            exc = claim.__cause__  # no such event after all: the INSERT failed otherwise
+            logger.error("webhook processing failed: %s", exc)
+            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
+            raise exc from None
         outcome = EventOutcome.DUPLICATE
     except Exception as exc:
         # Nothing was applied (the transaction rolled back, the event_id stays free): answer
@@ -241,6 +242,19 @@ def receive(
         raise
     webhook_events.labels(kind=kind, outcome=outcome).inc()
     return Receipt(200, {"status": outcome})
+
+
+class _AlreadyClaimed(Exception):
+    """Another delivery of this event_id was stored first."""
+
+
+def _claim(event: WebhookEvent) -> None:
+    try:
+        event.save(force_insert=True)
+    except IntegrityError as exc:
+        if event.event_id is None:
+            raise
+        raise _AlreadyClaimed() from exc
 
 
 def _count_redelivery(event_key: str) -> bool:
