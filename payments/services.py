@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import (
     Case,
     Exists,
@@ -510,9 +510,10 @@ def _finalise_success(*, refund: Refund, order: Order, now) -> None:
 def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:
     """Each seller's transfer of the order keeps what still stands; reversed at zero.
 
-    One UPDATE computed from each row's current amount (a ``CASE`` per seller; portable SQL,
-    no ``GREATEST``). The rows are the order's, changed only under its lock, which the
-    caller holds; a payout's transfers are one seller's, so the two share at most one row.
+    One UPDATE, each row locked by it and computed from its current amount (a ``CASE`` per
+    seller; portable SQL, no ``GREATEST``). The other writers of these rows either hold the
+    order's lock too (release, disputes) or lock one seller's transfers (a payout), which
+    share at most one row with one order's: no lock cycle.
     """
     if not shares:
         return
@@ -523,10 +524,12 @@ def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:
         amount=Case(
             *(When(covers[s], then=F("amount") - share) for s, share in shares.items()),
             default=Value(0),
+            output_field=models.BigIntegerField(),
         ),
         status=Case(
             *(When(covers[s], then=F("status")) for s in shares),
             default=Value(SellerTransfer.Status.REVERSED),
+            output_field=models.CharField(),
         ),
         updated_at=now,
     )
