@@ -26,7 +26,10 @@ def lock_balances(*, seller_ids, currency: str) -> dict[str, SellerBalance]:
     One statement when every balance exists, as it does for any seller that ever earned: the
     lock is the read. A missing one (a seller's first sale) is inserted — a balance created
     concurrently is skipped by the conflict clause — and then all are locked again in
-    primary-key order (re-locking the rows already held is a no-op).
+    primary-key order (re-locking the rows already held is a no-op). That insert runs while
+    the existing rows are held: two first sales that both need a new balance, and an existing
+    one a third transaction created between their first reads, can deadlock; PostgreSQL then
+    aborts one of them, which the provider's retry or the task's next run applies again.
     """
     seller_ids = sorted({str(s) for s in seller_ids})
     balances = _locked(seller_ids, currency)
