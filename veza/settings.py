@@ -108,7 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "DATABASE_CONNECT_TIMEOUT", default=5
     )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A `SELECT 1` before a persistent connection's first use in each request: one round trip
+    # per request that reads the database, in exchange for never failing one on a connection
+    # PostgreSQL dropped (a restart, a failover). Off: the first request on such a connection
+    # fails (500) and Django replaces the connection for the next.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
