@@ -491,14 +491,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
 
     def _decision_target(self, request, object_id, decision: str) -> Refund:
         if not self.has_approve_permission(request):
-            record(
-                action="admin.refused",
-                actor=request.user,
-                target_type="payments.refund",
-                target_id=str(object_id)[:64],
-                request=request,
-                details={"attempt": f"{decision}_refund", "reason": "no approval permission"},
-            )
+            # The admin's audit middleware records the refusal (admin.refused).
             raise PermissionDenied("Deciding a refund needs the approve_refund permission.")
         refund = self.get_object(request, object_id)
         if refund is None:
@@ -612,7 +605,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
     )
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    @admin.display(description="the seller's latest history, oldest first")
+    @admin.display(description="everything that happened, oldest first (the latest of each kind)")
     def timeline_table(self, balance: SellerBalance) -> str:
         payout_ids = list(
             Payout.objects.filter(seller_id=balance.seller_id, currency=balance.currency)

@@ -44,6 +44,7 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         max_length=5000,
         label="Add an internal note",
+        error_messages={"required": "A note cannot be empty."},
         help_text="Visible to staff only; kept as written (notes are never edited).",
     )
 

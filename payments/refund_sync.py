@@ -7,6 +7,7 @@ entry carrying the summary.
 """
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ def sync_chunk(*, batch_id, refund_ids: list[str]) -> dict:
     """Sync one chunk of a batch and add what it found to the batch's counters."""
     found = {"changed": 0, "unchanged": 0, "errors": 0}
     results = []
-    by_id = {str(r.pk): r for r in Refund.objects.filter(pk__in=refund_ids)}
+    by_id = {str(r.pk): r for r in Refund.objects.filter(pk__in=_valid_ids(refund_ids))}
     for refund_id in refund_ids:
         refund = by_id.get(refund_id)
         if refund is None:
@@ -73,6 +74,16 @@ def sync_chunk(*, batch_id, refund_ids: list[str]) -> dict:
             found["unchanged"] += 1
     _add_to_batch(batch_id=batch_id, found=found, results=results, count=len(refund_ids))
     return found
+
+
+def _valid_ids(refund_ids: list[str]) -> list[str]:
+    valid = []
+    for refund_id in refund_ids:
+        try:
+            valid.append(str(uuid.UUID(str(refund_id))))
+        except ValueError:
+            continue
+    return valid
 
 
 def _add_to_batch(*, batch_id, found: dict, results: list, count: int) -> None:
