@@ -3,7 +3,7 @@ a totals row per currency, and an audit entry saying who exported what."""
 
 import csv
 from collections.abc import Callable, Iterator
-from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
@@ -12,6 +12,8 @@ from django.urls import path, reverse
 
 from audit.services import record
 from veza.money import to_major
+
+STREAM_BLOCK = 500  # rows per chunk of the streamed response
 
 
 class _Echo:
@@ -77,8 +79,14 @@ class CsvExportMixin:
         writer = csv.writer(_Echo())
         headers = [header for header, _ in self.export_columns]
         yield writer.writerow(headers)
+        columns = [value for _, value in self.export_columns]
+        lines = []
         for row in self._export_records(queryset):
-            yield writer.writerow([value(row) for _, value in self.export_columns])
+            lines.append(writer.writerow([value(row) for value in columns]))
+            if len(lines) == STREAM_BLOCK:
+                yield "".join(lines)  # one write per block, not per row
+                lines = []
+        yield "".join(lines)
         if self.export_amount is None:
             return
         field, header = self.export_amount
@@ -96,31 +104,64 @@ class CsvExportMixin:
         if not self.export_fields:
             yield from queryset.iterator(chunk_size=2000)
             return
-        shape = [path.split("__") for path in self.export_fields]
+        index = _field_index(self.export_fields)
         for values in queryset.values_list(*self.export_fields).iterator(chunk_size=2000):
-            yield _record(shape, values)
+            yield _Values(values, index)
 
 
-def _record(shape: list[list[str]], values) -> SimpleNamespace:
-    """One row of ``values_list`` as attributes, related rows nested; a related row whose
-    values are all NULL (no such row) is None, as on a model."""
-    root: dict = {}
-    for names, value in zip(shape, values, strict=True):
-        node = root
-        for name in names[:-1]:
+class _Related(NamedTuple):
+    index: dict
+    leaves: tuple[int, ...]
+
+
+def _field_index(paths: tuple[str, ...]) -> dict:
+    """``("pk", "seller__email")`` → ``{"pk": 0, "seller": _Related({"email": 1}, (1,))}``."""
+    tree: dict = {}
+    for position, field_path in enumerate(paths):
+        *parents, leaf = field_path.split("__")
+        node = tree
+        for name in parents:
             node = node.setdefault(name, {})
-        node[names[-1]] = value
-    return _namespace(root)
+        node[leaf] = position
+
+    def freeze(node: dict) -> dict:
+        frozen = {}
+        for name, child in node.items():
+            is_related = isinstance(child, dict)
+            frozen[name] = _Related(freeze(child), tuple(_leaves(child))) if is_related else child
+        return frozen
+
+    return freeze(tree)
 
 
-def _namespace(node: dict, *, related: bool = False) -> SimpleNamespace | None:
-    fields = {
-        key: _namespace(value, related=True) if isinstance(value, dict) else value
-        for key, value in node.items()
-    }
-    if related and all(value is None for value in fields.values()):
-        return None
-    return SimpleNamespace(**fields)
+def _leaves(node: dict):
+    for child in node.values():
+        if isinstance(child, dict):
+            yield from _leaves(child)
+        else:
+            yield child
+
+
+class _Values:
+    """One row of ``values_list`` read by attribute, related rows nested (``row.seller.email``);
+    a related row whose values are all NULL (there is none) is None, as on a model."""
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: tuple, index: dict):
+        self._values = values
+        self._index = index
+
+    def __getattr__(self, name: str):
+        try:
+            found = self._index[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        if isinstance(found, int):
+            return self._values[found]
+        if all(self._values[position] is None for position in found.leaves):
+            return None
+        return _Values(self._values, found.index)
 
 
 def major(amount_field: str) -> Callable:
