@@ -7,7 +7,7 @@ reading the whole stream, and prints the time, the rows and the bytes. A measure
 test: nothing is asserted.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/veza_office APP_ENV=test \\
-        .venv/bin/python -m bench.export_csv --rows 200000
+        .venv/bin/python -m bench.export_csv --rows 200000 [--model-rows] [--rounds 3]
 """
 
 import argparse
@@ -19,9 +19,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--sellers", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--query", default="", help="filters, e.g. kind__exact=adjustment")
     parser.add_argument(
-        "--model-rows", action="store_true", help="read model instances (the slower path)"
+        "--model-rows", action="store_true", help="also time reading model instances (slower)"
     )
     args = parser.parse_args()
 
@@ -29,33 +30,38 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.contrib import admin
     from django.db import connection
-    from django.test import Client
     from django.test.utils import setup_test_environment, teardown_test_environment
 
+    from payments.models import LedgerEntry
+
+    ledger_admin = admin.site._registry[LedgerEntry]
+    modes = [("values", ledger_admin.export_fields)]
     if args.model_rows:
-        from django.contrib import admin
-
-        from payments.models import LedgerEntry
-
-        admin.site._registry[LedgerEntry].export_fields = ()
+        modes.append(("model rows", ()))
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        seconds, rows, size = measure(args.rows, args.sellers, args.query, Client)
+        client = prepare(args.rows, args.sellers)
+        url = "/admin/payments/ledgerentry/export.csv" + (f"?{args.query}" if args.query else "")
+        for _ in range(args.rounds):
+            for label, fields in modes:
+                ledger_admin.export_fields = fields
+                wall, cpu, rows, size = export(client, url)
+                print(
+                    f"{connection.vendor}, {label}: {rows:,} ledger rows (+ header and totals), "
+                    f"{size / 1e6:.1f} MB in {wall:.2f} s (this process's CPU: {cpu:.2f} s)"
+                )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
-    path = " (model rows)" if args.model_rows else ""
-    print(
-        f"{connection.vendor}{path}: export of {rows:,} ledger rows (+ header and totals) "
-        f"in {seconds:.2f} s, {size / 1e6:.1f} MB"
-    )
 
 
-def measure(count: int, sellers: int, query: str, client_class) -> tuple[float, int, int]:
+def prepare(count: int, sellers: int):
     from datetime import timedelta
 
+    from django.test import Client
     from django.utils import timezone
 
     from accounts.models import User
@@ -88,20 +94,22 @@ def measure(count: int, sellers: int, query: str, client_class) -> tuple[float, 
             batch = []
     LedgerEntry.objects.bulk_create(batch)
     print(f"inserted {count:,} ledger entries in {time.perf_counter() - made:.1f} s")
-
     admin = User.objects.create_superuser(email="admin@bench.test", username="bench_admin")
-    client = client_class()
+    client = Client()
     client.force_login(admin)
-    url = "/admin/payments/ledgerentry/export.csv" + (f"?{query}" if query else "")
-    began = time.perf_counter()
+    return client
+
+
+def export(client, url: str) -> tuple[float, float, int, int]:
+    began, cpu = time.perf_counter(), time.process_time()
     response = client.get(url)
     assert response.status_code == 200, response.status_code
     lines = size = 0
     for chunk in response.streaming_content:
         size += len(chunk)
-        lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
-    seconds = time.perf_counter() - began
-    return seconds, lines - 1 - 2, size  # minus the header and the two TOTAL rows
+        lines += chunk.count(b"\n")
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return wall, cpu, lines - 1 - 2, size  # minus the header and the two TOTAL rows
 
 
 if __name__ == "__main__":
