@@ -719,14 +719,14 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "requested",
         "applied",
         "balance",
-        "order",
-        "refund",
+        "order_link",
+        "refund_link",
     )
     list_filter = ("kind", "currency")
     search_fields = ("seller__username", "seller__email")
     search_help_text = "Entry, order or refund id (or their first characters), seller"
     id_prefix_fields = ("id", "order_id", "refund_id")
-    list_select_related = ("seller", "order", "refund")
+    list_select_related = ("seller",)
     export_columns = [
         ("created_at", lambda e: e.created_at.isoformat()),
         ("entry_id", lambda e: str(e.pk)),
@@ -766,6 +766,21 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     @admin.display(description="balance after", ordering="balance_after")
     def balance(self, entry: LedgerEntry) -> str:
         return money(entry.balance_after, entry.currency)
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, entry: LedgerEntry) -> str:
+        return _short_link("admin:marketplace_order_change", entry.order_id)
+
+    @admin.display(description="refund", ordering="refund")
+    def refund_link(self, entry: LedgerEntry) -> str:
+        return _short_link("admin:payments_refund_change", entry.refund_id)
+
+
+def _short_link(url_name: str, pk) -> str:
+    """A linked object as the lists show it: the first 8 characters of its id."""
+    if pk is None:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), str(pk)[:8])
 
 
 @admin.register(SellerTransfer)
