@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.tokens import issue_tokens  # noqa: E402
 from payments.webhooks import sign  # noqa: E402
+from tracks.models import Track  # noqa: E402
 from tracks.seed import demo_creators  # noqa: E402
 
 DUPLICATE_EVENT = {
@@ -35,7 +36,10 @@ def scenarios(creator: str) -> dict[str, dict]:
     tracks = "/api/v1/tracks?page_size=20"
     return {
         "tracks anonymous": {"path": tracks},
-        "tracks logged-in": {"path": tracks, "auth": True},
+        # A listener (owns no track) gets the shared page with their likes laid over; a
+        # creator who owns a private or unfinished track gets a page of their own.
+        "tracks logged-in": {"path": tracks, "auth": "listener"},
+        "tracks own hidden": {"path": tracks, "auth": "owner"},
         "tracks -like_count": {"path": tracks + "&ordering=-like_count"},
         "tracks -play_count": {"path": tracks + "&ordering=-play_count"},
         "tracks genre=rock": {"path": tracks + "&genre=rock"},
@@ -65,11 +69,17 @@ def count_statements(client: Client, spec: dict, headers: dict) -> tuple[int, in
 
 
 def main(out: str) -> None:
-    listener = User.objects.filter(username__startswith="demo_").order_by("username").first()
+    demo = User.objects.filter(username__startswith="demo_").order_by("username")
+    listener = demo.exclude(pk__in=Track.objects.values("creator")).first()
+    owner = demo.filter(
+        pk__in=Track.objects.exclude(is_public=True, status=Track.Status.READY).values("creator")
+    ).first()
     creator = demo_creators().first()
     if listener is None or creator is None:
         sys.exit("no demo users: run `manage.py seed` first")
-    token = issue_tokens(listener)["access"]
+    tokens = {"listener": issue_tokens(listener)["access"]}
+    if owner is not None:
+        tokens["owner"] = issue_tokens(owner)["access"]
     body = json.dumps(DUPLICATE_EVENT).encode()
     client = Client()
     # The first delivery stores the event (an unknown refund: ignored); the load replays it.
@@ -81,13 +91,18 @@ def main(out: str) -> None:
         HTTP_X_WEBHOOK_SIGNATURE_512=sign(body),
         secure=True,
     )
-    found = scenarios(creator.username)
+    found = {
+        name: spec
+        for name, spec in scenarios(creator.username).items()
+        if spec.get("auth") in (None, *tokens)
+    }
     for spec in found.values():
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if spec.get("auth") else {}
+        token = tokens.get(spec.get("auth"))
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
         count_statements(client, spec, headers)  # warm: caches, estimates
         status, statements = count_statements(client, spec, headers)
         spec.update(status=status, statements=statements)
-        if spec.get("auth"):
+        if token:
             spec["headers"] = {"Authorization": f"Bearer {token}"}
         if spec.get("webhook"):
             spec["body"] = body.decode()

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
+from payments.admin_filters import CurrencyFilter
 from payments.admin_timeline import describe_timeline_item
 from payments.models import Dispute, LedgerEntry, Refund
 from payments.selectors import timeline
@@ -113,11 +114,10 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
         "refund_deadline",
         "created_at",
     )
-    list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("hyperswitch_payment_id", "buyer__username", "buyer__email")
     search_help_text = "Order id (or its first characters), payment id, buyer email or username"
     list_select_related = ("buyer",)
-    date_hierarchy = "created_at"
     inlines = [OrderItemInline, LicenseInline]
     readonly_fields = (
         "id",

@@ -19,6 +19,7 @@ from django.utils.timesince import timesince
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
+from payments.admin_filters import CurrencyFilter
 from payments.admin_overview import STATUS_COLOURS
 from payments.admin_timeline import (
     InternalNotesMixin,
@@ -132,7 +133,6 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
         "succeeded_at",
         "failed_at",
     )
-    date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     inlines = [RefundNoteInline]
@@ -544,7 +544,6 @@ class RefundSyncBatchAdmin(ReadOnlyAdmin):
         "finished_at",
     )
     list_select_related = ("requested_by",)
-    date_hierarchy = "created_at"
     fields = (
         "id",
         "requested_by",
@@ -722,7 +721,7 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "order_link",
         "refund_link",
     )
-    list_filter = ("kind", "currency")
+    list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("seller__username", "seller__email")
     search_help_text = "Entry, order or refund id (or their first characters), seller"
     id_prefix_fields = ("id", "order_id", "refund_id")
@@ -753,7 +752,6 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "order_id",
         "refund_id",
     )
-    date_hierarchy = "created_at"
 
     @admin.display(description="requested", ordering="requested_amount")
     def requested(self, entry: LedgerEntry) -> str:
@@ -786,7 +784,7 @@ def _short_link(url_name: str, pk) -> str:
 @admin.register(SellerTransfer)
 class SellerTransferAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "seller", "amount_display", "status", "order")
-    list_filter = ("status", "currency")
+    list_filter = ("status", CurrencyFilter)
     search_fields = ("seller__username", "provider_transfer_id")
     list_select_related = ("seller", "order")
 

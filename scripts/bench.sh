@@ -6,15 +6,19 @@
 #   ./scripts/bench.sh                 # --scale 201 (about 10 k tracks), 3 rounds of 10 s
 #   ./scripts/bench.sh --scale 20001   # about 1 M tracks (seeding takes a while)
 #   ./scripts/bench.sh --smoke         # well under a minute; CI runs this so it cannot rot
+#   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
+#   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=()
+SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS= RSS_REQUESTS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
+    --rss) RSS_REQUESTS=$2; shift 2 ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -48,6 +52,13 @@ export RATE_LIMIT_LIMIT=1000000000
 export MEDIA_ROOT=${MEDIA_ROOT:-$(mktemp -d)}
 export GUNICORN_LOG_LEVEL=warning
 
+if [ -n "$ADMIN_ROWS" ]; then
+  # The admin changelists at ADMIN_ROWS rows per table, in-process (bench/admin_lists.py).
+  BENCH_DB=${BENCH_ADMIN_DB:-veza_bench_admin}
+  export DATABASE_URL=${BENCH_ADMIN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$BENCH_DB}
+  OUT=${BENCH_OUT:-bench/results/admin-lists-$(date -u +%Y%m%dT%H%M%SZ)-rows$ADMIN_ROWS.json}
+fi
+
 echo "== bench database $BENCH_DB (scale $SCALE)"
 .venv/bin/python - "$PG_ADMIN_URL" "$BENCH_DB" <<'PY'
 import sys, psycopg
@@ -56,6 +67,9 @@ with psycopg.connect(url, autocommit=True) as c:
     if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
         c.execute(f'CREATE DATABASE "{name}"')
 PY
+if [ -n "$ADMIN_ROWS" ]; then
+  exec .venv/bin/python -m bench.admin_lists --rows "$ADMIN_ROWS" --out "$OUT"
+fi
 .venv/bin/python manage.py migrate --noinput -v 0
 # The seed pays its demo orders through the sandbox provider, a development-only setting.
 env -u HYPERSWITCH_BASE_URL -u HYPERSWITCH_API_KEY APP_ENV=development \
@@ -91,6 +105,11 @@ ONLY_ARGS=()
 .venv/bin/python -m bench.run --prepared "$PREPARED" --out "$OUT" \
   --project "http://127.0.0.1:$PROJECT_PORT" --ceiling "http://127.0.0.1:$CEILING_PORT" \
   --seconds "$SECONDS_EACH" --rounds "$ROUNDS" --warmup "$WARMUP" --label "scale $SCALE" "${ONLY_ARGS[@]}"
+if [ "$RSS_REQUESTS" -gt 0 ]; then
+  echo "== worker memory: $RSS_REQUESTS mixed requests (bench/rss.py)"
+  .venv/bin/python -m bench.rss --prepared "$PREPARED" --project "http://127.0.0.1:$PROJECT_PORT" \
+    --master-pid "${PIDS[0]}" --requests "$RSS_REQUESTS" --out "${OUT%.json}.rss.json"
+fi
 rm -f "$PREPARED"
 
 if [ "$SMOKE" = 1 ]; then

@@ -1,10 +1,15 @@
-"""Anonymous pages of the public track list, kept briefly in the cache (Redis in deployment).
+"""Pages of the public track list, kept briefly in the cache (Redis in deployment).
 
 Every visitor without credentials sees the same page for the same query, so it is built once
 and served from the cache until the catalogue changes. Each write of the tracks services calls
 ``catalogue_changed()``, which moves a version number after the commit; the version is part of
 every key, so a changed catalogue is never served from an older entry. Changes made outside
 the services (a username renamed, the Django admin) show within ``TRACK_LIST_CACHE_SECONDS``.
+
+A signed-in caller sees the same rows as a visitor unless they own a track a visitor cannot
+see (private, or not ready yet). For everyone else the shared page is served too, with the
+caller's own ``liked_by_me`` read fresh for its rows: whether a caller owns such a track is
+itself kept under the catalogue's version, so it is asked at most once per change.
 """
 
 import hashlib
@@ -32,17 +37,30 @@ def _bump_version() -> None:
         cache.set(VERSION_KEY, 1, timeout=None)
 
 
-def page_key(request) -> str:
-    """Scheme, host and query string shape the body (its next/previous links, its rows)."""
-    version = cache.get(VERSION_KEY, 0)
-    params = sorted(request.query_params.lists())
-    raw = f"{request.scheme}://{request.get_host()}{request.path}|{params!r}"
-    return f"veza:tracks:anon-page:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
+class SharedPage:
+    """The cache entries one list request may use: the version, then both entries at once.
 
+    ``body`` is the shared page as rendered JSON (None on a miss); ``owns_hidden`` whether
+    the caller owns a track visitors cannot see (None when unknown or anonymous).
+    """
 
-def get(key: str):
-    return cache.get(key)
+    def __init__(self, request):
+        version = cache.get(VERSION_KEY, 0)
+        params = sorted(request.query_params.lists())
+        raw = f"{request.scheme}://{request.get_host()}{request.path}|{params!r}"
+        self.key = f"veza:tracks:anon-page:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
+        user = request.user
+        self.owner_key = (
+            f"veza:tracks:owns-hidden:{version}:{user.pk}" if user.is_authenticated else None
+        )
+        keys = [self.key] if self.owner_key is None else [self.key, self.owner_key]
+        found = cache.get_many(keys)
+        self.body = found.get(self.key)
+        self.owns_hidden = found.get(self.owner_key) if self.owner_key else None
 
+    def put(self, body: bytes) -> None:
+        cache.set(self.key, body, timeout=settings.TRACK_LIST_CACHE_SECONDS)
 
-def put(key: str, body) -> None:
-    cache.set(key, body, timeout=settings.TRACK_LIST_CACHE_SECONDS)
+    def remember_owner(self, owns_hidden: bool) -> None:
+        self.owns_hidden = owns_hidden
+        cache.set(self.owner_key, owns_hidden, timeout=settings.TRACK_LIST_CACHE_SECONDS)

@@ -26,12 +26,33 @@ def with_track_annotations(queryset: QuerySet, *, user) -> QuerySet:
     return queryset.select_related("creator").annotate(liked_by_me=liked_by_me)
 
 
-def track_list(*, user) -> QuerySet:
-    """Public ready tracks, plus every track of the caller."""
-    visible = Q(is_public=True, status=Track.Status.READY)
-    if _is_authenticated(user):
-        visible |= Q(creator=user)
+PUBLIC_READY = Q(is_public=True, status=Track.Status.READY)
+
+
+def track_list(*, user, owns_hidden: bool = True) -> QuerySet:
+    """Public ready tracks, plus every track of the caller.
+
+    ``owns_hidden=False`` (the caller owns no track outside the public ready set, see
+    ``owns_hidden_track``) drops the caller's branch: the same rows, and a plain filter the
+    list's partial indexes serve."""
+    visible = PUBLIC_READY
+    if _is_authenticated(user) and owns_hidden:
+        visible = visible | Q(creator=user)
     return with_track_annotations(Track.objects.filter(visible), user=user)
+
+
+def owns_hidden_track(*, user) -> bool:
+    """Whether the caller owns a track a visitor cannot see (private, or not ready)."""
+    return Track.objects.filter(creator=user).exclude(PUBLIC_READY).exists()
+
+
+def liked_among(*, user, track_ids) -> set:
+    """Which of ``track_ids`` the caller likes: one query, whatever the page's size."""
+    return set(
+        TrackLike.objects.filter(user=user, track_id__in=track_ids).values_list(
+            "track_id", flat=True
+        )
+    )
 
 
 def can_view(*, track: Track, user) -> bool:

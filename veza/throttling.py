@@ -42,7 +42,43 @@ class WindowedThrottle(ClientIpThrottle):
         return super().allow_request(request, view)
 
 
-class GlobalRateThrottle(WindowedThrottle):
+class CountingThrottle(WindowedThrottle):
+    """A fixed-window counter: one atomic increment per request, whatever the limit.
+
+    DRF's SimpleRateThrottle keeps every request's timestamp of the window in one cache entry,
+    read and written back whole by each request: its cost grows with the limit, and two
+    concurrent requests can each write back a history that lacks the other. For the limits
+    every API request passes through, count instead: ``INCR`` on a key named after the
+    window (Redis runs it atomically). A caller may get up to twice the limit across a
+    window's edge, the usual price of fixed windows. When the cache is unreachable (and set
+    to ignore errors) the request is let through, as with DRF's throttles.
+    """
+
+    def allow_request(self, request, view):
+        if settings.DISABLE_RATE_LIMIT_FOR_TESTS or self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        start = int(self.now // self.duration) * self.duration
+        self.window_ends = start + self.duration
+        key = f"{self.key}:{start}"
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the window's first request (or its key was evicted)
+            count = 1 if self.cache.add(key, 1, timeout=self.duration + 1) else None
+            if count is None:
+                count = self.cache.incr(key)
+        if count is not None and count > self.num_requests:
+            return self.throttle_failure()
+        return True
+
+    def wait(self):
+        return max(self.window_ends - self.now, 1)
+
+
+class GlobalRateThrottle(CountingThrottle):
     """RATE_LIMIT_LIMIT requests per RATE_LIMIT_WINDOW seconds, per user or per IP."""
 
     scope = "global"

@@ -39,8 +39,11 @@ def test_anonymous_first_page_costs_two_statements(
 def test_logged_in_first_page_with_liked_by_me_costs_three_statements(
     client_for, creator, catalogue, django_assert_num_queries
 ):
+    # The creator owns a private track, so their page is their own (never the shared one).
     TrackLike.objects.create(user=creator, track=catalogue[-1])
     client = client_for(creator)
+    with django_assert_num_queries(4):  # + whether they own a hidden track, once per change
+        client.get("/api/v1/tracks?page_size=20")
     with django_assert_num_queries(3):  # the caller, the bounded count and the page
         response = client.get("/api/v1/tracks?page_size=20")
     assert response.status_code == 200
@@ -48,6 +51,21 @@ def test_logged_in_first_page_with_liked_by_me_costs_three_statements(
     assert body["count"] == 26  # 25 public + the caller's private one
     liked = {t["id"] for t in body["results"] if t["liked_by_me"]}
     assert liked == {str(catalogue[-1].id)}
+
+
+def test_a_listener_page_costs_two_statements_once_shared(
+    client_for, catalogue, django_assert_num_queries
+):
+    listener = UserFactory()
+    TrackLike.objects.create(user=listener, track=catalogue[-1])
+    client = client_for(listener)
+    client.get("/api/v1/tracks?page_size=20")
+    with django_assert_num_queries(2):  # the caller and their likes among the page's rows
+        response = client.get("/api/v1/tracks?page_size=20")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 25
+    assert {t["id"] for t in body["results"] if t["liked_by_me"]} == {str(catalogue[-1].id)}
 
 
 @pytest.mark.parametrize(

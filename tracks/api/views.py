@@ -1,8 +1,9 @@
 import hmac
+import json
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.text import slugify
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -83,18 +84,50 @@ class TrackViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: s.TrackOutput(many=True)})
     def list(self, request):
-        # Without credentials every caller sees the same page: built once per catalogue change.
-        shared = list_cache.enabled() and request.auth is None and not request.user.is_authenticated
-        if shared:
-            key = list_cache.page_key(request)
-            body = list_cache.get(key)
-            if body is not None:
-                return Response(body)
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        response = self.get_paginated_response(s.TrackOutput(page, many=True).data)
-        if shared:
-            list_cache.put(key, response.data)
+        # Visitors share one page per query, built once per catalogue change; a signed-in
+        # caller who owns nothing hidden sees the same rows, with their own likes laid over.
+        user = request.user
+        if not list_cache.enabled() or (request.auth is not None and not user.is_authenticated):
+            return self._build_page(request)
+        shared = list_cache.SharedPage(request)
+        if not user.is_authenticated:
+            if shared.body is not None:  # already rendered: sent as it is
+                return HttpResponse(shared.body, content_type=request.accepted_renderer.media_type)
+            response = self._build_page(request)
+            shared.put(self._render(response.data))
+            return response
+        if shared.owns_hidden is None:
+            shared.remember_owner(selectors.owns_hidden_track(user=user))
+        if shared.owns_hidden:
+            return self._build_page(request)
+        if shared.body is not None:
+            return Response(self._with_likes(json.loads(shared.body), user))
+        response = self._build_page(request, owns_hidden=False)
+        shared.put(self._render(self._without_likes(response.data)))
         return response
+
+    def _render(self, data) -> bytes:
+        renderer = self.request.accepted_renderer
+        return renderer.render(data, renderer.media_type, self.get_renderer_context())
+
+    def _build_page(self, request, *, owns_hidden: bool = True) -> Response:
+        queryset = selectors.track_list(user=request.user, owns_hidden=owns_hidden)
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        return self.get_paginated_response(s.TrackOutput(page, many=True).data)
+
+    @staticmethod
+    def _without_likes(body: dict) -> dict:
+        shared = dict(body)
+        shared["results"] = [{**row, "liked_by_me": False} for row in body["results"]]
+        return shared
+
+    @staticmethod
+    def _with_likes(body: dict, user) -> dict:
+        liked = selectors.liked_among(user=user, track_ids=[row["id"] for row in body["results"]])
+        liked = {str(track_id) for track_id in liked}
+        for row in body["results"]:
+            row["liked_by_me"] = row["id"] in liked
+        return body
 
     @extend_schema(
         request={"multipart/form-data": s.TrackUploadInput},
