@@ -17,8 +17,14 @@ def _results(path: str) -> dict:
 
 def main(small: str, large: str) -> None:
     a, b = (_results(path) for path in (small, large))
-    print("| scenario             | p50 ms     A | p50 ms     B | B/A  | ratio A | ratio B |")
-    print("|----------------------|--------------|--------------|------|---------|---------|")
+    print(
+        "| scenario             | p50 ms     A | p50 ms     B | B/A  | ratio A | ratio B "
+        "| SQL ms A | SQL ms B |"
+    )
+    print(
+        "|----------------------|--------------|--------------|------|---------|---------"
+        "|----------|----------|"
+    )
     worst = 0.0
     for name in a:
         if name not in b:
@@ -27,7 +33,8 @@ def main(small: str, large: str) -> None:
         worst = max(worst, pb / pa)
         print(
             f"| {name:<20} | {pa:>12.2f} | {pb:>12.2f} | {pb / pa:>4.2f} "
-            f"| {a[name]['ratio_rps']:>7.3f} | {b[name]['ratio_rps']:>7.3f} |"
+            f"| {a[name]['ratio_rps']:>7.3f} | {b[name]['ratio_rps']:>7.3f} "
+            f"| {a[name].get('sql_ms') or 0:>8.2f} | {b[name].get('sql_ms') or 0:>8.2f} |"
         )
     print(f"largest p50 growth from A to B: {worst:.2f}x (target: at most 2x)")
 

@@ -118,6 +118,7 @@ def main() -> None:
             "path": spec["path"],
             "status": spec.get("status"),
             "statements": spec.get("statements"),
+            "sql_ms": spec.get("sql_ms"),
             "ceiling": ceiling,
             "project": project,
             "ratio_rps": round(project["rps"] / ceiling["rps"], 3) if ceiling["rps"] else None,
@@ -143,17 +144,18 @@ def print_row(name: str, row: dict, *, header: bool) -> None:
     if header:
         print(
             f"| {'scenario':<20} | {'req/s':>8} | {'ceiling':>8} | {'ratio':>5} | "
-            f"{'p50 ms':>7} | {'p99 ms':>7} | {'ceil p50':>8} | {'SQL':>3} | {'non-2xx':>7} |"
+            f"{'p50 ms':>7} | {'p99 ms':>7} | {'ceil p50':>8} | {'SQL':>3} | {'SQL ms':>6} | "
+            f"{'non-2xx':>7} |"
         )
         print(
             f"|{'-' * 22}|{'-' * 10}|{'-' * 10}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 10}|"
-            f"{'-' * 5}|{'-' * 9}|"
+            f"{'-' * 5}|{'-' * 8}|{'-' * 9}|"
         )
     p, c = row["project"], row["ceiling"]
     print(
         f"| {name:<20} | {p['rps']:>8.0f} | {c['rps']:>8.0f} | {row['ratio_rps']:>5.2f} | "
         f"{p['p50_ms']:>7.2f} | {p['p99_ms']:>7.2f} | {c['p50_ms']:>8.2f} | "
-        f"{row['statements']!s:>3} | {p['non_2xx']:>7} |",
+        f"{row['statements']!s:>3} | {row.get('sql_ms') or 0:>6.2f} | {p['non_2xx']:>7} |",
         flush=True,
     )
 

@@ -50,8 +50,8 @@ class CountingThrottle(WindowedThrottle):
     concurrent requests can each write back a history that lacks the other. For the limits
     every API request passes through, count instead: ``INCR`` on a key named after the
     window (Redis runs it atomically). A caller may get up to twice the limit across a
-    window's edge, the usual price of fixed windows. When the cache is unreachable (and set
-    to ignore errors) the request is let through, as with DRF's throttles.
+    window's edge, the usual price of fixed windows. When the cache is unreachable the request
+    is let through (logged): a rate limit never takes the API down with it.
     """
 
     def allow_request(self, request, view):
@@ -63,16 +63,22 @@ class CountingThrottle(WindowedThrottle):
         self.now = self.timer()
         start = int(self.now // self.duration) * self.duration
         self.window_ends = start + self.duration
-        key = f"{self.key}:{start}"
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's first request (or its key was evicted)
-            count = 1 if self.cache.add(key, 1, timeout=self.duration + 1) else None
-            if count is None:
-                count = self.cache.incr(key)
+            count = self._count(f"{self.key}:{start}")
+        except Exception:  # noqa: BLE001 - a cache outage must not take the API down
+            logger.warning("rate limit %s not counted: the cache failed", self.scope, exc_info=True)
+            return True
         if count is not None and count > self.num_requests:
             return self.throttle_failure()
         return True
+
+    def _count(self, key: str) -> int | None:
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request (or its key was evicted)
+            if self.cache.add(key, 1, timeout=self.duration + 1):
+                return 1
+            return self.cache.incr(key)  # another request of the window added it first
 
     def wait(self):
         return max(self.window_ends - self.now, 1)

@@ -65,3 +65,14 @@ def test_concurrent_requests_never_exceed_the_limit_on_redis(limited):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False] * 15 + [True] * 5
+
+
+def test_a_cache_failure_lets_the_request_through(api_client, limited, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "incr", down)
+    monkeypatch.setattr(cache, "add", down)
+    codes = [api_client.get(URL).status_code for _ in range(7)]
+    assert codes == [200] * 7
+    assert "not counted" in caplog.text

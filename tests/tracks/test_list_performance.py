@@ -195,6 +195,18 @@ def test_search_uses_the_trigram_index_on_postgres(catalogue):
     assert "track_title_trgm_idx" in plan
 
 
+def test_trigram_indexes_take_new_tracks_without_a_pending_list_on_postgres(catalogue):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'track_%%_trgm_idx'"
+        )
+        options = dict(cursor.fetchall())
+    assert set(options) == {"track_title_trgm_idx", "track_artist_trgm_idx", "track_album_trgm_idx"}
+    assert all(value == ["fastupdate=off"] for value in options.values()), options
+
+
 # --- concurrent likes ----------------------------------------------------------------------
 
 
