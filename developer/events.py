@@ -26,13 +26,28 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _order_parties(order_id) -> list[str]:
+def _order_parties(order_id, order: Order | None = None) -> list[str]:
+    items = _prefetched_items(order)
+    if items is not None:
+        # The items the change already read (under the order's lock): no query.
+        return sorted({str(order.buyer_id), *(str(item.seller_id) for item in items)})
     # One join for the buyer and every seller; an order without items asks for its buyer.
     rows = OrderItem.objects.filter(order_id=order_id).values_list("order__buyer_id", "seller_id")
     parties = {str(party) for row in rows for party in row}
     if not parties:
         parties = {str(Order.objects.only("buyer_id").get(pk=order_id).buyer_id)}
     return sorted(parties)
+
+
+def _prefetched_items(order: Order | None) -> list | None:
+    """The order's items when they were prefetched on it (``prefetch_related``), else None."""
+    cache = getattr(order, "_prefetched_objects_cache", None) or {}
+    return list(cache["items"]) if "items" in cache else None
+
+
+def _cached_order(obj) -> Order | None:
+    """The order loaded with ``obj`` (``select_related``), without fetching it."""
+    return obj.order if type(obj).order.is_cached(obj) else None
 
 
 def _track(track: Track) -> Described:
@@ -79,7 +94,7 @@ def _order(order: Order) -> Described:
             "completed_at": _iso(order.completed_at),
         },
         public=False,
-        audience=_order_parties(order.pk),
+        audience=_order_parties(order.pk, order),
     )
 
 
@@ -94,7 +109,7 @@ def _refund(refund: Refund) -> Described:
             "error_message": refund.error_message,
         },
         public=False,
-        audience=_order_parties(refund.order_id),
+        audience=_order_parties(refund.order_id, _cached_order(refund)),
     )
 
 

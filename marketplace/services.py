@@ -203,16 +203,28 @@ def mark_refund_pending(*, order: Order) -> None:
     order.save(update_fields=["status", "status_before", "updated_at"])
 
 
-def refund_items(*, order: Order, items: list[OrderItem], amount: int, now) -> str:
+def refund_items(
+    *, order: Order, items: list[OrderItem], amount: int, now, order_items=None
+) -> str:
     """The items are refunded and their licences revoked; the order is ``refunded`` once
     every item is, ``partially_refunded`` before. Returns that status (an order under
-    dispute stays ``disputed``: the dispute restores the returned status when it ends)."""
+    dispute stays ``disputed``: the dispute restores the returned status when it ends).
+
+    ``order_items``: every item of the order, when the caller read them under the lock
+    (``items`` among them); it spares the query for the items that remain.
+    """
     OrderItem.objects.filter(pk__in=[item.pk for item in items]).update(refunded=True)
     License.objects.filter(
         order=order, product_id__in=[item.product_id for item in items], revoked_at__isnull=True
     ).update(revoked_at=now)
+    for item in items:
+        item.refunded = True
     order.refunded_amount += amount
-    remaining = order.items.filter(refunded=False).exists()
+    if order_items is None:
+        remaining = order.items.filter(refunded=False).exists()
+    else:
+        refunded_now = {item.pk for item in items}
+        remaining = any(not i.refunded and i.pk not in refunded_now for i in order_items)
     refund_status = Order.Status.PARTIALLY_REFUNDED if remaining else Order.Status.REFUNDED
     if order.status == Order.Status.REFUND_PENDING:
         order.status = refund_status

@@ -11,8 +11,9 @@ The arithmetic is done in Python on the locked row: portable (no ``GREATEST``) a
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from payments.models import LedgerEntry, SellerBalance
 
@@ -20,21 +21,29 @@ BUCKETS = ("pending", "available", "held", "debt")
 
 
 def lock_balances(*, seller_ids, currency: str) -> dict[str, SellerBalance]:
-    """Create missing balances, then lock them all in primary-key order (no deadlocks)."""
+    """Lock the sellers' balances in primary-key order (no deadlocks), creating missing ones.
+
+    One statement when every balance exists, as it does for any seller that ever earned: the
+    lock is the read. A missing one (a seller's first sale) is inserted — a balance created
+    concurrently is skipped by the conflict clause — and then all are locked again in
+    primary-key order (re-locking the rows already held is a no-op). That insert runs while
+    the existing rows are held: two first sales that both need a new balance, and an existing
+    one a third transaction created between their first reads, can deadlock; PostgreSQL then
+    aborts one of them, which the provider's retry or the task's next run applies again.
+    """
     seller_ids = sorted({str(s) for s in seller_ids})
-    existing = set(
-        str(s)
-        for s in SellerBalance.objects.filter(
-            seller_id__in=seller_ids, currency=currency
-        ).values_list("seller_id", flat=True)
-    )
-    for seller_id in seller_ids:
-        if seller_id not in existing:
-            try:
-                with transaction.atomic():
-                    SellerBalance.objects.create(seller_id=seller_id, currency=currency)
-            except IntegrityError:
-                pass  # created concurrently: fine, we lock it below
+    balances = _locked(seller_ids, currency)
+    missing = [s for s in seller_ids if s not in balances]
+    if missing:
+        SellerBalance.objects.bulk_create(
+            [SellerBalance(seller_id=seller_id, currency=currency) for seller_id in missing],
+            ignore_conflicts=True,
+        )
+        balances = _locked(seller_ids, currency)
+    return balances
+
+
+def _locked(seller_ids: list[str], currency: str) -> dict[str, SellerBalance]:
     balances = (
         SellerBalance.objects.select_for_update()
         .filter(seller_id__in=seller_ids, currency=currency)
@@ -65,12 +74,38 @@ def record(
     ``applied_amount`` is its effect on the seller's total (pending + available + held − debt).
     """
     _require_transaction()
+    entry = _entry(
+        balance=balance,
+        kind=kind,
+        requested=requested,
+        pending=pending,
+        available=available,
+        held=held,
+        debt=debt,
+        **links,
+    )
+    balance.save(update_fields=[*BUCKETS, "updated_at"])
+    entry.save(force_insert=True)
+    return entry
+
+
+def _entry(
+    *,
+    balance: SellerBalance,
+    kind: str,
+    requested: int,
+    pending: int = 0,
+    available: int = 0,
+    held: int = 0,
+    debt: int = 0,
+    **links,
+) -> LedgerEntry:
+    """The deltas applied to ``balance`` in memory, and the (unsaved) entry that says so."""
     balance.pending += pending
     balance.available += available
     balance.held += held
     balance.debt += debt
-    balance.save(update_fields=[*BUCKETS, "updated_at"])
-    return LedgerEntry.objects.create(
+    return LedgerEntry(
         seller_id=balance.seller_id,
         kind=kind,
         currency=balance.currency,
@@ -140,25 +175,61 @@ def debit(
 
     Nothing is clamped away: the shortfall is a ``debt`` entry, repaid from later earnings.
     """
+    _require_transaction()
+    taken, entries = _debit_entries(balance, kind, amount, order_of, links)
+    balance.save(update_fields=[*BUCKETS, "updated_at"])
+    LedgerEntry.objects.bulk_create(entries)
+    return taken
+
+
+def debit_sellers(
+    *, balances: dict[str, SellerBalance], kind: str, amounts: dict[str, int], **links
+) -> dict[str, Taken]:
+    """``debit`` of several sellers at once (each from pending, then available, the rest as
+    debt): one UPDATE of their locked balances and one INSERT of all their entries."""
+    _require_transaction()
+    taken, entries = {}, []
+    for seller_id in sorted(amounts):
+        taken[seller_id], own = _debit_entries(
+            balances[seller_id], kind, amounts[seller_id], ("pending", "available"), links
+        )
+        entries.extend(own)
+    changed = [balances[seller_id] for seller_id in sorted(amounts)]
+    now = timezone.now()
+    for balance in changed:
+        balance.updated_at = now  # bulk_update does not run auto_now
+    SellerBalance.objects.bulk_update(changed, [*BUCKETS, "updated_at"])
+    LedgerEntry.objects.bulk_create(entries)
+    return taken
+
+
+def _debit_entries(
+    balance: SellerBalance, kind: str, amount: int, order_of, links: dict
+) -> tuple[Taken, list[LedgerEntry]]:
     taken = _take(balance, amount, order_of=order_of)
+    entries = []
     if taken.found or not taken.debt:
-        record(
-            balance=balance,
-            kind=kind,
-            requested=-amount,
-            pending=-taken.pending,
-            available=-taken.available,
-            **links,
+        entries.append(
+            _entry(
+                balance=balance,
+                kind=kind,
+                requested=-amount,
+                pending=-taken.pending,
+                available=-taken.available,
+                **links,
+            )
         )
     if taken.debt:
-        record(
-            balance=balance,
-            kind=LedgerEntry.Kind.DEBT,
-            requested=-taken.debt,
-            debt=taken.debt,
-            **links,
+        entries.append(
+            _entry(
+                balance=balance,
+                kind=LedgerEntry.Kind.DEBT,
+                requested=-taken.debt,
+                debt=taken.debt,
+                **links,
+            )
         )
-    return taken
+    return taken, entries
 
 
 def hold(*, balance: SellerBalance, amount: int, **links) -> Taken:

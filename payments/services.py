@@ -14,7 +14,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from audit.services import record
@@ -380,7 +391,9 @@ def reject_refund(*, refund_id, rejected_by, reason: str, request=None) -> Refun
 
 # --- phase 3: the terminal state ----------------------------------------------------------
 def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Refund | None:
-    candidates = Refund.objects.select_for_update()
+    """The refund and its order, locked by one statement: PostgreSQL takes the row locks in
+    the order of the query's tables, the refund's first, then its order's."""
+    candidates = Refund.objects.select_related("order").select_for_update(of=("self", "order"))
     if provider_refund_id:
         refund = candidates.filter(hyperswitch_refund_id=provider_refund_id).first()
         if refund is not None:
@@ -410,7 +423,9 @@ def apply_refund_status(
     ``status`` is ours (the providers translate theirs). Locks the refund, then its order,
     then the sellers' balances by primary key, all in one transaction; idempotent.
     """
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the webhook's): a failure here
+    # aborts that whole transaction anyway, and nothing is caught in between.
+    with transaction.atomic(savepoint=False):
         refund = _lock_refund(refund_id=refund_id, provider_refund_id=provider_refund_id)
         if refund is None:
             return EventOutcome.IGNORED, None
@@ -420,7 +435,7 @@ def apply_refund_status(
             return EventOutcome.IGNORED, refund  # never sent: no provider status can apply
         if status not in Refund.TERMINAL:
             return EventOutcome.IGNORED, refund  # pending, processing, review: nothing to do
-        order = orders.lock_order(order_id=refund.order_id)
+        order = refund.order
         now = timezone.now()
         if provider_refund_id and refund.hyperswitch_refund_id is None:
             refund.hyperswitch_refund_id = provider_refund_id
@@ -432,7 +447,7 @@ def apply_refund_status(
             refund.error_message = (error_message or "The payment provider refused the refund.")[
                 :2000
             ]
-            refund.save()
+            refund.save(update_fields=TERMINAL_FIELDS)
             refund.refund_items.update(active=False)  # the items may be refunded again
             orders.restore_order(order=order)
         record(
@@ -446,39 +461,80 @@ def apply_refund_status(
     return EventOutcome.PROCESSED, refund
 
 
+TERMINAL_FIELDS = [
+    "status",
+    "succeeded_at",
+    "failed_at",
+    "error_message",
+    "hyperswitch_refund_id",
+    "updated_at",
+]
+
+
 def _finalise_success(*, refund: Refund, order: Order, now) -> None:
     """Items refunded, their licences revoked, each seller debited its share of them."""
     refund.status = Refund.Status.SUCCEEDED
     refund.succeeded_at = now
     refund.error_message = ""
-    refund.save()
-    items = [ri.order_item for ri in refund.refund_items.select_related("order_item")]
-    orders.refund_items(order=order, items=items, amount=refund.amount, now=now)
+    refund.save(update_fields=TERMINAL_FIELDS)
+    # Every item of the order in one read, under the order's lock, each flagged when this
+    # refund covers it; kept on the order, where the outgoing webhook finds its parties.
+    prefetch_related_objects(
+        [order],
+        Prefetch(
+            "items",
+            queryset=OrderItem.objects.annotate(
+                in_refund=Exists(
+                    RefundItem.objects.filter(refund=refund, order_item=OuterRef("pk"))
+                )
+            ),
+        ),
+    )
+    order_items = list(order.items.all())
+    items = [item for item in order_items if item.in_refund]
+    orders.refund_items(
+        order=order, items=items, amount=refund.amount, now=now, order_items=order_items
+    )
 
     # Pending first, then available; what is missing becomes the seller's debt.
     shares = shares_by_seller(items)
     balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
-    for seller_id in sorted(shares):
-        ledger.debit(
-            balance=balances[seller_id],
-            kind=LedgerEntry.Kind.REFUND_DEBIT,
-            amount=shares[seller_id],
-            order=order,
-            refund=refund,
-        )
+    ledger.debit_sellers(
+        balances=balances,
+        kind=LedgerEntry.Kind.REFUND_DEBIT,
+        amounts=shares,
+        order=order,
+        refund=refund,
+    )
     reduce_transfers(order=order, shares=shares, now=now)
 
 
 def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:
-    """Each seller's transfer of the order keeps what still stands; reversed at zero."""
-    transfers = SellerTransfer.objects.select_for_update().filter(
-        order=order, seller_id__in=list(shares)
+    """Each seller's transfer of the order keeps what still stands; reversed at zero.
+
+    One UPDATE, each row locked by it and computed from its current amount (a ``CASE`` per
+    seller; portable SQL, no ``GREATEST``). The other writers of these rows either hold the
+    order's lock too (release, disputes) or lock one seller's transfers (a payout), which
+    share at most one row with one order's: no lock cycle.
+    """
+    if not shares:
+        return
+    covers = {
+        seller_id: Q(seller_id=seller_id, amount__gt=share) for seller_id, share in shares.items()
+    }
+    SellerTransfer.objects.filter(order=order, seller_id__in=list(shares)).update(
+        amount=Case(
+            *(When(covers[s], then=F("amount") - share) for s, share in shares.items()),
+            default=Value(0),
+            output_field=models.BigIntegerField(),
+        ),
+        status=Case(
+            *(When(covers[s], then=F("status")) for s in shares),
+            default=Value(SellerTransfer.Status.REVERSED),
+            output_field=models.CharField(),
+        ),
+        updated_at=now,
     )
-    for transfer in transfers.order_by("pk"):
-        transfer.amount = max(0, transfer.amount - shares[str(transfer.seller_id)])
-        if transfer.amount == 0:
-            transfer.status = SellerTransfer.Status.REVERSED
-        transfer.save(update_fields=["amount", "status", "updated_at"])
 
 
 def _notify(refund: Refund, event: str) -> None:

@@ -2,10 +2,15 @@ from django.urls import path
 
 from payments.api import views
 
-urlpatterns = [
+# First of /api/v1/ (veza/urls.py): the provider's deliveries, replays above all, are the
+# busiest requests, and resolving a path costs a try of every pattern before its own.
+webhook_urlpatterns = [
     path(
         "webhooks/hyperswitch", views.HyperswitchWebhookView.as_view(), name="webhook-hyperswitch"
     ),
+]
+
+urlpatterns = [
     path("marketplace/seller/balance", views.SellerBalanceView.as_view(), name="seller-balance"),
     path(
         "marketplace/seller/transfers",

@@ -10,8 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.selectors import note_signature_failure
@@ -210,28 +209,29 @@ def receive(
         webhook_events.labels(kind=kind, outcome=outcome).inc()
         return Receipt(200, {"status": outcome})
 
-    claimed = False
     try:
         with transaction.atomic():
-            # The claim: with an event_id, the UNIQUE index refuses a second delivery. No
-            # savepoint around it: a refusal rolls this whole (still empty) transaction back.
-            event = WebhookEvent.objects.create(
+            event = WebhookEvent(
                 event_id=event_key,
                 **_fields(note, kind, remote_addr, source),
                 outcome=EventOutcome.PROCESSED,
             )
-            claimed = True
-            outcome, detail = _dispatch(note, kind, event)
-            event.outcome, event.detail = outcome, detail
-            event.save(update_fields=["outcome", "detail", "refund", "order"])
-    except IntegrityError as exc:
-        if claimed or event_key is None:
-            logger.exception("webhook processing failed")
-            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
-            raise
+            event.outcome, event.detail = _dispatch(note, kind, event)
+            # The claim comes last, with the outcome: one INSERT, refused by the UNIQUE index
+            # when a concurrent delivery of this event_id committed first (the INSERT waits
+            # for it). The refusal rolls back all that this delivery did, so whatever it
+            # found under its locks, the event is applied once. No savepoint: the refusal
+            # aborts the whole transaction.
+            _claim(event)
+        outcome = event.outcome
+    except _AlreadyClaimed as claim:
         # A concurrent first delivery won the claim after our UPDATE found nothing; its row
-        # is committed now (our INSERT waited for it), so this one is counted on it.
-        _count_redelivery(event_key)
+        # is committed now, so this one is counted on it.
+        if not _count_redelivery(event_key):
+            exc = claim.__cause__  # no such event after all: the INSERT failed otherwise
+            logger.error("webhook processing failed: %s", exc)
+            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
+            raise exc from None
         outcome = EventOutcome.DUPLICATE
     except Exception as exc:
         # Nothing was applied (the transaction rolled back, the event_id stays free): answer
@@ -243,13 +243,53 @@ def receive(
     return Receipt(200, {"status": outcome})
 
 
+class _AlreadyClaimed(Exception):
+    """Another delivery of this event_id was stored first."""
+
+
+def _claim(event: WebhookEvent) -> None:
+    try:
+        event.save(force_insert=True)
+    except IntegrityError as exc:
+        if event.event_id is None:
+            raise
+        raise _AlreadyClaimed() from exc
+
+
 def _count_redelivery(event_key: str) -> bool:
-    """Add one delivery to the stored event with this key; False when there is none."""
-    return bool(
-        WebhookEvent.objects.filter(event_id=event_key).update(
-            deliveries=F("deliveries") + 1, last_delivered_at=timezone.now()
+    """Add one delivery to the stored event with this key; False when there is none.
+
+    Every replay runs this and nothing else, so it is one prepared, portable statement:
+    building the same ``filter().update(F() + 1)`` through the ORM on each call was a third
+    of a replay's CPU time (profiled). The timestamp is adapted by its field, as the ORM would.
+    """
+    delivered_at = WebhookEvent._meta.get_field("last_delivered_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _redelivery_sql(connection),
+            [delivered_at.get_db_prep_value(timezone.now(), connection), event_key],
         )
-    )
+        return cursor.rowcount > 0
+
+
+_REDELIVERY_SQL: dict[str, str] = {}
+
+
+def _redelivery_sql(conn) -> str:
+    sql = _REDELIVERY_SQL.get(conn.vendor)
+    if sql is None:
+        meta, quote = WebhookEvent._meta, conn.ops.quote_name
+        table = quote(meta.db_table)
+        deliveries, delivered_at, event_id = (
+            quote(meta.get_field(name).column)
+            for name in ("deliveries", "last_delivered_at", "event_id")
+        )
+        # Names from the model's metadata; every value is a parameter.
+        sql = _REDELIVERY_SQL[conn.vendor] = (
+            f"UPDATE {table} SET {deliveries} = {deliveries} + 1, "  # noqa: S608
+            f"{delivered_at} = %s WHERE {event_id} = %s"
+        )
+    return sql
 
 
 def _dedup_key(event_id: str) -> str | None:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from payments import urls as payments_urls
 from payments.admin_overview import overview_view as payments_overview
 from veza import health
 
@@ -11,6 +12,8 @@ admin.site.index_title = "Run the platform"
 
 # Each app's urls.py spells its paths from /api/v1/ on (contract paths, no trailing slash).
 api_v1 = [
+    # No other pattern matches this path, so trying it first changes nothing but the time.
+    path("", include(payments_urls.webhook_urlpatterns)),
     path("", include("accounts.urls")),
     path("", include("tracks.urls")),
     path("", include("playlists.urls")),

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -152,4 +153,61 @@ def test_succeeded_and_failed_racing_end_in_one_terminal_state(psp):
             assert refund.status == Refund.Status.FAILED
             assert order.status == Order.Status.COMPLETED
             assert not LedgerEntry.objects.filter(order=order, kind="refund_debit").exists()
+    call_command("check_ledger")
+
+
+def test_1000_concurrent_deliveries_of_one_refund_event_move_the_ledger_once(psp):
+    """A delivery storm of one signed event: 20 threads (gunicorn's 5 workers × 4 threads),
+    each with its own connection, deliver it 1,000 times between them, all released at once.
+    One delivery applies it; every other is a duplicate counted on the stored event."""
+    order = completed_order()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(order.buyer)['access']}")
+    assert client.post(f"/api/v1/marketplace/orders/{order.id}/refund").status_code == 200
+    refund = Refund.objects.get(order=order)
+    raw = json.dumps(
+        {
+            "merchant_id": "m",
+            "event_id": "evt_storm",
+            "event_type": "refund_succeeded",
+            "content": {
+                "type": "refund_details",
+                "object": {"refund_id": refund.hyperswitch_refund_id, "status": "succeeded"},
+            },
+        }
+    ).encode()
+    signature = sign(raw)
+    deliveries, threads = 1000, 20
+
+    def deliver_share(i: int) -> list[tuple[int, str]]:
+        webhook = Client()
+        answers = []
+        for _ in range(i, deliveries, threads):
+            response = webhook.post(
+                "/api/v1/webhooks/hyperswitch",
+                raw,
+                content_type="application/json",
+                HTTP_X_WEBHOOK_SIGNATURE_512=signature,
+            )
+            answers.append((response.status_code, response.json()["status"]))
+        return answers
+
+    started = time.perf_counter()
+    results = run_together(threads, deliver_share)
+    elapsed = time.perf_counter() - started
+    print(f"\n{deliveries} deliveries of one event over {threads} threads: {elapsed:.2f} s")
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    answers = [answer for share in results for answer in share]
+    assert len(answers) == deliveries
+    assert {status for status, _ in answers} == {200}
+    assert [outcome for _, outcome in answers].count("processed") == 1
+    assert [outcome for _, outcome in answers].count("duplicate") == deliveries - 1
+    event = WebhookEvent.objects.get(event_id="evt_storm")
+    assert event.deliveries == deliveries
+    assert WebhookEvent.objects.filter(provider_event_id="evt_storm").count() == 1
+    assert LedgerEntry.objects.filter(refund=refund).count() == 1
+    assert LedgerEntry.objects.filter(order=order, kind="refund_debit").count() == 1
+    assert SellerBalance.objects.get(seller=order.items.get().seller).pending == 0
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED
     call_command("check_ledger")
