@@ -11,9 +11,9 @@ from django.utils.html import format_html, format_html_join
 from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
-from payments.admin import describe_timeline_item
 from payments.admin_filters import CurrencyFilter
-from payments.models import LedgerEntry, Refund
+from payments.admin_timeline import describe_timeline_item
+from payments.models import Dispute, LedgerEntry, Refund
 from payments.selectors import timeline
 from payments.services import request_refund
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
@@ -198,7 +198,8 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     @admin.display(description="timeline")
     def order_timeline(self, order: Order) -> str:
         refund_ids = list(Refund.objects.filter(order=order).values_list("pk", flat=True))
-        items = timeline(refund_ids=refund_ids, order_id=order.pk)
+        dispute_ids = list(Dispute.objects.filter(order=order).values_list("pk", flat=True))
+        items = timeline(refund_ids=refund_ids, order_id=order.pk, dispute_ids=dispute_ids)
         return timeline_table(items, describe_timeline_item)
 
     # --- refunds ------------------------------------------------------------------------------

@@ -4,65 +4,54 @@ Refunds change only through actions, and the actions call the same services as t
 the reconciliation task (``payments.services``), never a copy of them.
 """
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, IntegerField, Prefetch, Sum, Value, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from audit.admin import with_money
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
 from payments.admin_filters import CurrencyFilter
 from payments.admin_overview import STATUS_COLOURS
+from payments.admin_timeline import (
+    InternalNotesMixin,
+    NoteInline,
+    describe_timeline_item,
+)
 from payments.disputes import add_note
 from payments.models import (
     Dispute,
     LedgerEntry,
+    Payout,
     Refund,
+    RefundNote,
+    RefundSyncBatch,
     SellerBalance,
     SellerTransfer,
     WebhookEvent,
 )
+from payments.notes import add_refund_note
+from payments.refund_sync import start_batch
 from payments.selectors import stuck_refunds, timeline
 from payments.services import approve_refund, reconcile_refund, reject_refund
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
-from veza.tasks import enqueue_on_commit
 
-
-def describe_timeline_item(item: dict) -> tuple:
-    """(what, who, detail) of one timeline entry, amounts as staff read them."""
-    entry = item["entry"]
-    if item["source"] == "audit":
-        detail = ", ".join(
-            f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
-            for k, v in with_money(entry.details).items()
-            if v
-        )
-        return entry.action, entry.actor.username if entry.actor else "system", detail
-    if item["source"] == "webhook":
-        return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
-    return (
-        entry.get_kind_display(),
-        entry.seller.username,
-        f"{money(entry.applied_amount, entry.currency, signed=True)} "
-        f"(balance after {money(entry.balance_after, entry.currency)})",
-    )
-
-
-SYNC_TASK = "payments.tasks.sync_refunds"  # by name: the task module imports this app's services
+TIMELINE_PAYOUTS = 50  # a seller's page: the history of its latest payouts
 SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
+
+
+class RefundNoteInline(NoteInline):
+    model = RefundNote
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -87,7 +76,7 @@ class RejectRefundForm(forms.Form):
 
 
 @admin.register(Refund)
-class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
+class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     list_display = (
         "short_id",
         "order_link",
@@ -129,9 +118,26 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
     ]
     export_amount = ("amount", "amount")
-    export_select_related = ("order__buyer", "requested_by")
+    export_fields = (
+        "created_at",
+        "pk",
+        "order_id",
+        "order__hyperswitch_payment_id",
+        "hyperswitch_refund_id",
+        "status",
+        "currency",
+        "amount",
+        "order__buyer__email",
+        "requested_by__email",
+        "reason",
+        "succeeded_at",
+        "failed_at",
+    )
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
+    inlines = [RefundNoteInline]
+    note_subject = "refund"
+    change_form_template = "admin/payments/refund/change_form.html"
     fieldsets = (
         (
             "Refund",
@@ -284,6 +290,13 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     def timeline_table(self, refund: Refund) -> str:
         return timeline_table(timeline(refund_ids=[refund.pk]), describe_timeline_item)
 
+    def add_internal_note(self, *, obj, author, text: str, request):
+        return add_refund_note(refund=obj, author=author, text=text, request=request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_decide": self.has_approve_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
     # --- actions --------------------------------------------------------------------------
     def has_sync_permission(self, request) -> bool:
         return request.user.has_perm("payments.sync_refund")
@@ -307,21 +320,13 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
             )
         if len(refunds) > SYNC_IN_REQUEST:
             # Thousands of provider calls would outlive the request: the worker runs them.
-            enqueue_on_commit(
-                SYNC_TASK, refund_ids=[str(r.pk) for r in refunds], actor_id=str(request.user.pk)
-            )
-            record(
-                action="admin.refund_sync_queued",
-                actor=request.user,
-                request=request,
-                details={"refunds": len(refunds)},
-            )
-            url = reverse("admin:audit_auditlog_changelist") + "?action=admin.refund_sync_batch"
+            batch = start_batch(refunds=refunds, actor=request.user, request=request)
+            url = reverse("admin:payments_refundsyncbatch_change", args=[batch.pk])
             self.message_user(
                 request,
                 format_html(
-                    "{} refunds queued to the worker, oldest first. Its result summary appears in "
-                    '<a href="{}">the audit log</a> (admin.refund_sync_batch).',
+                    '{} refunds queued to the worker, oldest first: <a href="{}">follow the '
+                    "sync batch</a> (how many are done, how many changed status, errors).",
                     len(refunds),
                     url,
                 ),
@@ -395,63 +400,184 @@ class RefundAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         url = reverse("admin:payments_refund_change", args=[refund.pk])
         return format_html('<a href="{}">refund {}</a>', url, str(refund.pk)[:8])
 
-    @admin.action(description="Approve (four eyes: not your own)", permissions=["approve"])
+    @admin.action(description="Approve… (four eyes: not your own)", permissions=["approve"])
     def approve_refunds(self, request, queryset):
-        """A second Finance member lets waiting refunds go on to the provider."""
-        for refund in queryset.order_by("created_at"):
-            link = self._refund_link(refund)
-            try:
-                submission = approve_refund(
-                    refund_id=refund.pk, approved_by=request.user, request=request
-                )
-            except DomainError as exc:
-                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
-                continue
-            status = submission.refund.get_status_display().lower()
-            self.message_user(
-                request,
-                format_html("{}: approved, now {} — {}", link, status, submission.message),
-                messages.SUCCESS if submission.accepted else messages.WARNING,
-            )
+        """A second Finance member lets waiting refunds go on to the provider, once confirmed."""
+        refunds = list(queryset.select_related("order", "requested_by").order_by("created_at"))
+        if request.POST.get("confirm") != "yes":
+            return self._decision_page(request, refunds, "approve", action="approve_refunds")
+        for refund in refunds:
+            self._approve_one(request, refund)
         return None
 
-    @admin.action(description="Reject (four eyes: not your own)", permissions=["approve"])
+    @admin.action(description="Reject… (four eyes: not your own)", permissions=["approve"])
     def reject_refunds(self, request, queryset):
         """A second Finance member refuses waiting refunds; their orders are restored."""
-        refunds = list(queryset.select_related("requested_by").order_by("created_at"))
+        refunds = list(queryset.select_related("order", "requested_by").order_by("created_at"))
         form = RejectRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if not form.is_bound or not form.is_valid():
-            return TemplateResponse(
-                request,
-                "admin/payments/refund/reject_confirmation.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Reject refunds awaiting approval",
-                    "refunds": refunds,
-                    "form": form,
-                    "opts": self.model._meta,
-                    "action": "reject_refunds",
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                },
+            return self._decision_page(
+                request, refunds, "reject", action="reject_refunds", form=form
             )
         for refund in refunds:
-            link = self._refund_link(refund)
-            try:
-                reject_refund(
-                    refund_id=refund.pk,
-                    rejected_by=request.user,
-                    reason=form.cleaned_data["reason"],
-                    request=request,
-                )
-            except DomainError as exc:
-                self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                format_html("{}: rejected; the order is back to where it was.", link),
-                messages.SUCCESS,
-            )
+            self._reject_one(request, refund, form.cleaned_data["reason"])
         return None
+
+    def _decision_page(self, request, refunds, decision: str, *, action: str = "", form=None):
+        """What approving or rejecting will do, with the money as staff read it."""
+        own = [r for r in refunds if r.requested_by_id == request.user.pk]
+        waiting = [r for r in refunds if r.status == Refund.Status.AWAITING_APPROVAL]
+        totals: dict[str, int] = {}
+        for refund in waiting:
+            totals[refund.currency] = totals.get(refund.currency, 0) + refund.amount
+        return TemplateResponse(
+            request,
+            "admin/payments/refund/decision_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{decision.capitalize()} refunds awaiting approval",
+                "decision": decision,
+                "refunds": refunds,
+                "own": own,
+                "not_waiting": [r for r in refunds if r not in waiting],
+                "totals": [money(amount, currency) for currency, amount in totals.items()],
+                "form": form,
+                "opts": self.model._meta,
+                "action": action,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _approve_one(self, request, refund: Refund) -> None:
+        link = self._refund_link(refund)
+        try:
+            submission = approve_refund(
+                refund_id=refund.pk, approved_by=request.user, request=request
+            )
+        except DomainError as exc:
+            self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+            return
+        status = submission.refund.get_status_display().lower()
+        self.message_user(
+            request,
+            format_html(
+                "{}: approved ({}), now {} — {}",
+                link,
+                money(submission.refund.amount, submission.refund.currency),
+                status,
+                submission.message,
+            ),
+            messages.SUCCESS if submission.accepted else messages.WARNING,
+        )
+
+    def _reject_one(self, request, refund: Refund, reason: str) -> None:
+        link = self._refund_link(refund)
+        try:
+            reject_refund(
+                refund_id=refund.pk, rejected_by=request.user, reason=reason, request=request
+            )
+        except DomainError as exc:
+            self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            format_html(
+                "{}: rejected ({} not refunded); the order is back to where it was.",
+                link,
+                money(refund.amount, refund.currency),
+            ),
+            messages.SUCCESS,
+        )
+
+    def get_urls(self):
+        def decision(name: str, view):
+            return path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(view),
+                name=f"payments_refund_{name}",
+            )
+
+        return [
+            decision("approve", self.approve_view),
+            decision("reject", self.reject_view),
+            *super().get_urls(),
+        ]
+
+    def _decision_target(self, request, object_id, decision: str) -> Refund:
+        if not self.has_approve_permission(request):
+            # The admin's audit middleware records the refusal (admin.refused).
+            raise PermissionDenied("Deciding a refund needs the approve_refund permission.")
+        refund = self.get_object(request, object_id)
+        if refund is None:
+            raise Http404("No such refund.")
+        return refund
+
+    def approve_view(self, request, object_id):
+        """The refund page's "Approve…": GET shows what will happen, POST approves."""
+        refund = self._decision_target(request, object_id, "approve")
+        if request.method != "POST":
+            return self._decision_page(request, [refund], "approve")
+        self._approve_one(request, refund)
+        return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
+
+    def reject_view(self, request, object_id):
+        """The refund page's "Reject…": GET shows what will happen, POST (a reason) rejects."""
+        refund = self._decision_target(request, object_id, "reject")
+        form = RejectRefundForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid():
+            return self._decision_page(request, [refund], "reject", form=form)
+        self._reject_one(request, refund, form.cleaned_data["reason"])
+        return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
+
+
+@admin.register(RefundSyncBatch)
+class RefundSyncBatchAdmin(ReadOnlyAdmin):
+    """A bulk sync's progress: how many of its refunds the worker has done, and what it found."""
+
+    list_display = (
+        "created_at",
+        "requested_by",
+        "progress",
+        "changed",
+        "unchanged",
+        "errors",
+        "finished_at",
+    )
+    list_select_related = ("requested_by",)
+    fields = (
+        "id",
+        "requested_by",
+        "progress",
+        "changed",
+        "unchanged",
+        "errors",
+        "created_at",
+        "finished_at",
+        "results_table",
+    )
+    readonly_fields = fields
+    change_form_template = "admin/payments/refundsyncbatch/change_form.html"
+
+    @admin.display(description="progress")
+    def progress(self, batch: RefundSyncBatch) -> str:
+        state = "finished" if batch.is_finished else "running"
+        return f"{batch.done} of {batch.total} done ({state})"
+
+    @admin.display(description="refunds that changed status or could not be synced")
+    def results_table(self, batch: RefundSyncBatch) -> str:
+        rows = []
+        for result in batch.results:
+            refund_id = result.get("refund", "")
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:payments_refund_change", args=[refund_id]),
+                refund_id[:8],
+            )
+            if "error" in result:
+                rows.append((link, "error", result["error"]))
+            else:
+                rows.append((link, f"{result['before']} → {result['after']}", result["outcome"]))
+        return html_table(["refund", "result", "detail"], rows)
 
 
 @admin.register(SellerBalance)
@@ -488,8 +614,24 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
             },
         ),
         ("Follow the money", {"fields": ("links", "recent_entries")}),
+        ("Timeline", {"fields": ("timeline_table",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
+
+    @admin.display(description="everything that happened, oldest first (the latest of each kind)")
+    def timeline_table(self, balance: SellerBalance) -> str:
+        payout_ids = list(
+            Payout.objects.filter(seller_id=balance.seller_id, currency=balance.currency)
+            .order_by("-created_at")
+            .values_list("pk", flat=True)[:TIMELINE_PAYOUTS]
+        )
+        items = timeline(
+            seller_id=balance.seller_id,
+            currency=balance.currency,
+            payout_ids=payout_ids,
+            limit=TIMELINE_PAYOUTS * 2,
+        )
+        return timeline_table(items, describe_timeline_item)
 
     @admin.display(description="pending", ordering="pending")
     def pending_display(self, balance: SellerBalance) -> str:
@@ -576,14 +718,14 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "requested",
         "applied",
         "balance",
-        "order",
-        "refund",
+        "order_link",
+        "refund_link",
     )
     list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("seller__username", "seller__email")
     search_help_text = "Entry, order or refund id (or their first characters), seller"
     id_prefix_fields = ("id", "order_id", "refund_id")
-    list_select_related = ("seller", "order", "refund")
+    list_select_related = ("seller",)
     export_columns = [
         ("created_at", lambda e: e.created_at.isoformat()),
         ("entry_id", lambda e: str(e.pk)),
@@ -598,7 +740,18 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         ("refund_id", lambda e: str(e.refund_id or "")),
     ]
     export_amount = ("applied_amount", "applied")
-    export_select_related = ("seller",)
+    export_fields = (
+        "created_at",
+        "pk",
+        "seller__email",
+        "kind",
+        "currency",
+        "requested_amount",
+        "applied_amount",
+        "balance_after",
+        "order_id",
+        "refund_id",
+    )
 
     @admin.display(description="requested", ordering="requested_amount")
     def requested(self, entry: LedgerEntry) -> str:
@@ -611,6 +764,21 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     @admin.display(description="balance after", ordering="balance_after")
     def balance(self, entry: LedgerEntry) -> str:
         return money(entry.balance_after, entry.currency)
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, entry: LedgerEntry) -> str:
+        return _short_link("admin:marketplace_order_change", entry.order_id)
+
+    @admin.display(description="refund", ordering="refund")
+    def refund_link(self, entry: LedgerEntry) -> str:
+        return _short_link("admin:payments_refund_change", entry.refund_id)
+
+
+def _short_link(url_name: str, pk) -> str:
+    """A linked object as the lists show it: the first 8 characters of its id."""
+    if pk is None:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), str(pk)[:8])
 
 
 @admin.register(SellerTransfer)
@@ -658,17 +826,8 @@ class DisputeOpenFirst(admin.SimpleListFilter):
         return queryset
 
 
-class DisputeNoteForm(forms.Form):
-    text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        max_length=5000,
-        label="Add an internal note",
-        help_text="Visible to staff only; kept as written (notes are never edited).",
-    )
-
-
 @admin.register(Dispute)
-class DisputeAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
+class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
 
     list_display = (
@@ -709,9 +868,10 @@ class DisputeAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
         ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
         ("Money", {"fields": ("ledger_table",)}),
         ("Internal notes", {"fields": ("notes_table",)}),
+        ("Timeline", {"fields": ("timeline_table",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
-    change_form_template = "admin/payments/dispute/change_form.html"
+    note_subject = "dispute"
 
     def get_ordering(self, request):
         # Open disputes first, the most urgent evidence deadline on top; closed ones after.
@@ -828,34 +988,12 @@ class DisputeAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
             [(n.created_at, n.author.username if n.author else "—", n.text) for n in notes],
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        dispute = self.get_object(request, object_id)
-        form = DisputeNoteForm()
-        if request.method == "POST" and dispute is not None:
-            if not request.user.has_perm("payments.add_disputenote"):
-                record(
-                    action="admin.dispute_note_refused",
-                    actor=request.user,
-                    target=dispute,
-                    request=request,
-                )
-                raise PermissionDenied
-            form = DisputeNoteForm(request.POST)
-            if form.is_valid():
-                add_note(
-                    dispute=dispute,
-                    author=request.user,
-                    text=form.cleaned_data["text"],
-                    request=request,
-                )
-                self.message_user(request, "Note added to the dispute.", messages.SUCCESS)
-                return HttpResponseRedirect(request.path)
-        context = {
-            **(extra_context or {}),
-            "note_form": form,
-            "may_add_note": request.user.has_perm("payments.add_disputenote"),
-        }
-        return super().change_view(request, object_id, form_url, extra_context=context)
+    @admin.display(description="everything that happened, oldest first")
+    def timeline_table(self, dispute: Dispute) -> str:
+        return timeline_table(timeline(dispute_ids=[dispute.pk]), describe_timeline_item)
+
+    def add_internal_note(self, *, obj, author, text: str, request):
+        return add_note(dispute=obj, author=author, text=text, request=request)
 
 
 from payments import admin_payouts  # noqa: E402, F401 - the payout console registers itself

@@ -15,8 +15,11 @@ from django.utils.timesince import timesince
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from payments import payouts
-from payments.models import Payout, PayoutMethod
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table
+from payments.admin_timeline import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.models import Payout, PayoutMethod, PayoutNote
+from payments.notes import add_payout_note
+from payments.selectors import timeline
+from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
 
@@ -29,8 +32,14 @@ class ManagePayoutsMixin:
         return request.user.has_perm(MANAGE)
 
 
+class PayoutNoteInline(NoteInline):
+    model = PayoutNote
+
+
 @admin.register(Payout)
-class PayoutAdmin(CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin):
+class PayoutAdmin(
+    InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin
+):
     list_display = (
         "short_id",
         "seller",
@@ -56,7 +65,16 @@ class PayoutAdmin(CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadO
         ("paid_at", lambda p: p.paid_at.isoformat() if p.paid_at else ""),
     ]
     export_amount = ("amount", "amount")
-    export_select_related = ("seller",)
+    export_fields = (
+        "created_at",
+        "pk",
+        "seller__email",
+        "status",
+        "currency",
+        "amount",
+        "provider_payout_id",
+        "paid_at",
+    )
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]
@@ -82,8 +100,11 @@ class PayoutAdmin(CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadO
         ),
         ("Transfers", {"fields": ("transfers_table",)}),
         ("Ledger", {"fields": ("ledger_table",)}),
+        ("Timeline", {"fields": ("timeline_table",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
+    inlines = [PayoutNoteInline]
+    note_subject = "payout"
 
     @admin.display(description="payout", ordering="id")
     def short_id(self, payout: Payout) -> str:
@@ -126,6 +147,13 @@ class PayoutAdmin(CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadO
             for e in payout.ledger_entries.order_by("created_at")
         ]
         return html_table(["when", "kind", "amount", "balance after"], rows)
+
+    @admin.display(description="everything that happened, oldest first")
+    def timeline_table(self, payout: Payout) -> str:
+        return timeline_table(timeline(payout_ids=[payout.pk]), describe_timeline_item)
+
+    def add_internal_note(self, *, obj, author, text: str, request):
+        return add_payout_note(payout=obj, author=author, text=text, request=request)
 
     # --- actions --------------------------------------------------------------------------
     @admin.action(description="Retry failed payouts (a new payout)", permissions=["manage"])

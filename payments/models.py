@@ -407,6 +407,43 @@ class DisputeNote(models.Model):
         return self.text[:60]
 
 
+class InternalNote(models.Model):
+    """Staff's internal note: written once, never edited nor deleted (each one is audited).
+    No change or delete permission exists for it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at"]
+        default_permissions = ("add", "view")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Internal notes are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Internal notes are never deleted.")
+
+
+class RefundNote(InternalNote):
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="notes")
+
+    class Meta(InternalNote.Meta):
+        pass
+
+
 class WebhookEvent(models.Model):
     """Every signed notification received, with what we did with it."""
 
@@ -539,3 +576,45 @@ class Payout(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class PayoutNote(InternalNote):
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="notes")
+
+    class Meta(InternalNote.Meta):
+        pass
+
+
+class RefundSyncBatch(models.Model):
+    """A bulk "sync with provider" from the admin, run on the worker in chunks: how far it
+    got and what it found. Counters only grow, under the row's lock."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0, help_text="Refunds whose status changed.")
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    # The refunds whose status changed or that failed to sync (capped), for the progress page.
+    results = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "refund sync batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="refund_sync_batch_done_le_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync of {self.total} refunds ({self.done} done)"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None

@@ -359,7 +359,9 @@ def reject_refund(*, refund_id, rejected_by, reason: str, request=None) -> Refun
             order = orders.lock_order(order_id=refund.order_id)
             refund.status = Refund.Status.REJECTED
             refund.error_message = f"Rejected: {reason}"[:2000]
-            refund.save(update_fields=["status", "error_message", "updated_at"])
+            # Ended without money moving, as a failed refund: the API's ``failed_at`` says when.
+            refund.failed_at = timezone.now()
+            refund.save(update_fields=["status", "error_message", "failed_at", "updated_at"])
             refund.refund_items.update(active=False)  # the items may be refunded again
             orders.restore_order(order=order)
             record(

@@ -7,10 +7,9 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from accounts.models import User
 from accounts.tasks import send_templated_email
 from audit.services import record
-from payments import payouts, services, webhooks
+from payments import payouts, refund_sync, services, webhooks
 from payments.models import Dispute, Payout, Refund
 from veza.money import format_money
 
@@ -35,17 +34,9 @@ def reconcile_refunds() -> dict:
 
 
 @shared_task
-def sync_refunds(*, refund_ids: list[str], actor_id: str | None = None) -> dict:
-    """The admin's bulk "sync with provider", on the worker: oldest first, then one audit
-    entry with the result summary."""
-    refunds = Refund.objects.filter(pk__in=refund_ids).order_by("created_at")
-    summary = services.reconcile_refunds(refunds=refunds)
-    record(
-        action="admin.refund_sync_batch",
-        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
-        details={"refunds": len(refund_ids), "summary": summary},
-    )
-    return summary
+def sync_refund_chunk(*, batch_id: str, refund_ids: list[str]) -> dict:
+    """One chunk of the admin's bulk "sync with provider", on the worker."""
+    return refund_sync.sync_chunk(batch_id=batch_id, refund_ids=refund_ids)
 
 
 @shared_task

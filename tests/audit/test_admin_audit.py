@@ -159,3 +159,37 @@ def test_the_auditor_follows_an_audit_entry_to_its_refund_and_order_read_only(ps
     listing = client.get("/admin/payments/refund/").content.decode()
     assert "sync_with_provider" not in listing and "approve_refunds" not in listing
     assert client.post(refund_url, {}).status_code == 403
+
+
+def test_audit_export_rows_carry_the_actor_and_address_as_written():
+    import csv
+    import io
+
+    client, auditor = staff_client("Auditor")
+    _, finance_user = staff_client("Finance")
+    AuditLog.objects.create(
+        action="refund.approved",
+        actor=finance_user,
+        actor_role="user",
+        actor_groups="Finance",
+        target_type="payments.refund",
+        target_id="abc",
+        ip_address="10.0.0.7",
+        user_agent="Firefox",
+        details={"amount": 1},
+    )
+    AuditLog.objects.create(action="refund.approved")  # no actor, no address
+    response = client.get("/admin/audit/auditlog/export.csv?action__exact=refund.approved")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response.status_code == 200 and len(rows) == 3
+    by_actor = {row[2]: row for row in rows[1:]}
+    assert by_actor[finance_user.username][3:] == [
+        "user",
+        "Finance",
+        "payments.refund",
+        "abc",
+        "10.0.0.7",
+        "Firefox",
+        '{"amount": 1}',
+    ]
+    assert by_actor[""][7] == ""

@@ -38,8 +38,8 @@ ADMIN_PAGES = {
 @pytest.mark.parametrize(
     "group, allowed",
     [
-        ("Support", {"users", "orders", "refunds", "overview"}),
-        ("Finance", {"users", "orders", "refunds", "ledger", "webhooks", "overview"}),
+        ("Support", {"users", "orders", "refunds", "audit", "overview"}),
+        ("Finance", {"users", "orders", "refunds", "ledger", "webhooks", "audit", "overview"}),
         ("Auditor", {"users", "orders", "refunds", "ledger", "webhooks", "audit", "overview"}),
     ],
 )

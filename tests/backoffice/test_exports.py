@@ -57,3 +57,41 @@ def test_support_cannot_export_the_ledger():
     client, _ = staff_client("Support")
     assert client.get("/admin/payments/ledgerentry/export.csv").status_code == 403
     assert AuditLog.objects.filter(action="admin.refused").exists()
+
+
+@pytest.mark.parametrize("model_name", ["refund", "ledgerentry", "payout"])
+def test_exports_read_as_values_give_the_same_cells_as_the_model_rows(model_name, psp):
+    """The export reads plain values (for speed); every cell must match the model's."""
+    from django.contrib import admin
+
+    from payments.models import Payout
+    from tests.factories import CreatorFactory
+    from tests.payments.payout_helpers import released, with_method
+
+    client, finance = staff_client("Finance")
+    order = completed_order(products=[ProductFactory(price=4999)])
+    Refund.objects.create(order=order, amount=4999, currency="EUR", requested_by=finance)
+    other = completed_order(products=[ProductFactory(price=1000)])
+    Refund.objects.create(order=other, amount=1000, currency="EUR", status="failed")
+    seller = CreatorFactory()
+    with_method(seller)
+    released(seller, price=2000)
+    from payments import payouts
+
+    payouts.run_payouts()
+    model = {"refund": Refund, "ledgerentry": LedgerEntry, "payout": Payout}[model_name]
+    model_admin = admin.site._registry[model]
+    assert model_admin.export_fields
+
+    rows = exported(client.get(f"/admin/payments/{model_name}/export.csv"))
+
+    header, *lines = rows
+    by_model = [
+        [
+            str(value(obj)) if value(obj) is not None else ""
+            for _, value in model_admin.export_columns
+        ]
+        for obj in model.objects.all()
+    ]
+    body = [line for line in lines if line[0] != "TOTAL"]
+    assert sorted(body) == sorted(by_model)

@@ -78,7 +78,7 @@ def test_the_requester_cannot_approve_its_own_refund_and_the_refusal_is_audited(
     staff_refund(finance, order)
     refund = Refund.objects.get(order=order)
 
-    page = decide(finance, refund, "approve_refunds")
+    page = decide(finance, refund, "approve_refunds", confirm="yes")
 
     assert page.status_code == 200
     assert "second Finance member must approve" in page.content.decode()
@@ -102,10 +102,17 @@ def test_a_second_finance_member_approves_and_the_provider_is_called(psp):
     staff_refund(first, order)
     refund = Refund.objects.get(order=order)
 
-    page = decide(second, refund, "approve_refunds")
+    confirmation = decide(second, refund, "approve_refunds")
+    assert confirmation.status_code == 200 and b"Yes, approve" in confirmation.content
+    assert "€600.00" in confirmation.content.decode()
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.AWAITING_APPROVAL  # nothing happens on one click
+    assert psp.calls_to("POST", "/refunds") == []
+
+    page = decide(second, refund, "approve_refunds", confirm="yes")
 
     assert page.status_code == 200
-    assert "approved, now pending" in page.content.decode()
+    assert "approved (€600.00), now pending" in page.content.decode()
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PENDING
     assert refund.hyperswitch_refund_id == str(refund.pk)

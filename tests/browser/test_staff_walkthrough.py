@@ -1,8 +1,9 @@
 """End to end in headless Chromium at 1,366 px: each staff group walks the back-office.
 
-Find a refund by its short id and read its timeline, refund two items from the order page,
-approve a four-eyes refund as a second Finance member (after failing to approve one's own),
-export the ledger, follow an audit entry as Auditor. Screenshots go to ``test-artifacts/``.
+Find a refund by its short id, read its timeline and add an internal note, refund two items
+from the order page, approve a four-eyes refund as a second Finance member (after failing to
+approve one's own), export the ledger, follow an audit entry as Auditor. Screenshots go to
+``test-artifacts/`` (``walk-NN-*.png``); ``docs/staff-guide/NN-*.png`` are copies of them.
 """
 
 import importlib
@@ -47,6 +48,15 @@ def rebuild_staff_groups() -> None:
         for codename in codenames:
             add("Auditor", app_label, codename)
     add("Finance", "payments", "approve_refund")
+    notes = importlib.import_module("payments.migrations.0009_notes_and_refund_sync_batches")
+    for group, codenames in notes.GRANTS.items():
+        for codename in codenames:
+            add(group, "payments", codename)
+    readers = importlib.import_module(
+        "audit.migrations.0004_support_and_finance_read_the_audit_log"
+    )
+    for group in readers.READERS:
+        add(group, "audit", "view_auditlog")
     for name, perms in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, codename in perms:
@@ -75,8 +85,11 @@ def shot(page, name: str) -> None:
 
 
 def fits(page) -> bool:
-    """No horizontal scrolling at 1,366 px."""
-    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    """No horizontal scrolling at 1,366 px: neither the page nor a list's table."""
+    hidden_columns = page.evaluate(
+        "[...document.querySelectorAll('.results')].some(e => e.scrollWidth > e.clientWidth)"
+    )
+    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH and not hidden_columns
 
 
 def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F811
@@ -87,7 +100,7 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     felix = staff("felix", "Finance")
     aude = staff("aude", "Auditor")
 
-    # 1. Find a refund by the short id the list shows, and read its timeline.
+    # 1. Find a refund by the short id the list shows, read its timeline, add a note.
     refunded = completed_order()
     refund = opened_refund(refunded, reason="customer asked", hyperswitch_refund_id="ref_walk")
     Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUND_PENDING)
@@ -105,6 +118,16 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     page.click(f"#result_list tbody tr a:text('{short}')")
     page.wait_for_selector("text=Everything that happened, oldest first")
     shot(page, "walk-02-refund-timeline.png")
+    page.fill("#refund-note-form textarea", "Buyer phoned: the files were corrupt.")
+    page.click("#refund-note-form input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "Note added to the refund" in page.inner_text(".messagelist")
+    timeline = page.inner_text("text=Everything that happened, oldest first >> xpath=../..")
+    assert "Buyer phoned: the files were corrupt." in timeline
+    assert refund.notes.get().author == fiona
+    assert AuditLog.objects.filter(action="refund.note_added", target_id=str(refund.pk)).exists()
+    assert fits(page)
+    shot(page, "walk-03-refund-note-added.png")
 
     # 2. Refund two items of an order from the order page.
     order = completed_order(
@@ -117,12 +140,12 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     page.check(f"input[value='{first.pk}']")
     page.check(f"input[value='{second.pk}']")
     page.fill("#id_reason", "Wrong files delivered")
-    shot(page, "walk-03-order-refund-form.png")
+    shot(page, "walk-04-order-refund-form.png")
     page.click("input[type=submit][value='Yes, refund']")
     page.wait_for_selector(".messagelist")
     assert "pending — waiting for the provider" in page.inner_text(".messagelist")
     assert fits(page)
-    shot(page, "walk-04-order-refunded-two-items.png")
+    shot(page, "walk-05-order-refunded-two-items.png")
     two = Refund.objects.get(order=order)
     assert (two.amount, two.status) == (3500, Refund.Status.PENDING)
 
@@ -139,20 +162,25 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     page.check("#result_list tbody tr input.action-select")
     page.select_option("select[name=action]", "approve_refunds")
     page.click("button[name=index]")
+    page.wait_for_selector("text=You requested 1 of these")
+    page.click("input[type=submit][value='Yes, approve']")
     page.wait_for_selector(".messagelist")
     assert "second Finance member must approve" in page.inner_text(".messagelist")
-    shot(page, "walk-05-own-approval-refused.png")
+    assert fits(page)  # the "requested by" column is in view
+    shot(page, "walk-06-own-approval-refused.png")
     waiting.refresh_from_db()
     assert waiting.status == Refund.Status.AWAITING_APPROVAL
 
-    sign_in(page, live_server, felix, "/admin/payments/refund/?status__exact=awaiting_approval")
-    page.wait_for_selector("#result_list")
-    page.check("#result_list tbody tr input.action-select")
-    page.select_option("select[name=action]", "approve_refunds")
-    page.click("button[name=index]")
+    sign_in(page, live_server, felix, f"/admin/payments/refund/{waiting.pk}/change/")
+    page.click("text=Approve…")
+    page.wait_for_selector("#refund-decision")
+    assert "€800.00" in page.inner_text("#refund-decision")
+    waiting.refresh_from_db()
+    assert waiting.status == Refund.Status.AWAITING_APPROVAL  # the page only shows what happens
+    page.click("input[type=submit][value='Yes, approve']")
     page.wait_for_selector(".messagelist")
-    assert "approved, now pending" in page.inner_text(".messagelist")
-    shot(page, "walk-06-approved-by-second-finance-member.png")
+    assert "approved (€800.00), now pending" in page.inner_text(".messagelist")
+    shot(page, "walk-07-approved-by-second-finance-member.png")
     waiting.refresh_from_db()
     assert waiting.status == Refund.Status.PENDING and waiting.hyperswitch_refund_id
 
@@ -160,7 +188,7 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     page.goto(f"{live_server.url}/admin/payments/ledgerentry/?kind__exact=sale_credit")
     page.wait_for_selector("#result_list")
     assert fits(page)
-    shot(page, "walk-07-ledger-list.png")
+    shot(page, "walk-08-ledger-list.png")
     with page.expect_download() as download:
         page.click("text=Export CSV")
     path = ARTIFACTS / "walk-ledger-export.csv"
@@ -172,7 +200,7 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     # 5. The Auditor follows an audit entry to its refund.
     sign_in(page, live_server, aude, "/admin/audit/auditlog/?action=refund.approved")
     page.wait_for_selector("#result_list")
-    shot(page, "walk-08-audit-log.png")
+    shot(page, "walk-09-audit-log.png")
     page.click("#result_list tbody tr:first-child th a")
     page.wait_for_selector("text=Details")
     assert "(€800.00)" in page.content()
@@ -180,4 +208,4 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     page.wait_for_selector("text=Everything that happened, oldest first")
     assert "refund.approved" in page.content()
     assert fits(page)
-    shot(page, "walk-09-auditor-follows-entry-to-refund.png")
+    shot(page, "walk-10-auditor-follows-entry-to-refund.png")
