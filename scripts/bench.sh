@@ -7,11 +7,12 @@
 #   ./scripts/bench.sh --scale 20001   # about 1 M tracks (seeding takes a while)
 #   ./scripts/bench.sh --smoke         # well under a minute; CI runs this so it cannot rot
 #   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
+#   ./scripts/bench.sh --burst 1000    # then 1,000 concurrent deliveries of one webhook event
 #   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS= RSS_REQUESTS=0
+SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS= RSS_REQUESTS=0 BURST=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --rss) RSS_REQUESTS=$2; shift 2 ;;
+    --burst) BURST=$2; shift 2 ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -110,6 +112,11 @@ if [ "$RSS_REQUESTS" -gt 0 ]; then
   echo "== worker memory: $RSS_REQUESTS mixed requests (bench/rss.py)"
   .venv/bin/python -m bench.rss --prepared "$PREPARED" --project "http://127.0.0.1:$PROJECT_PORT" \
     --master-pid "${PIDS[0]}" --requests "$RSS_REQUESTS" --out "${OUT%.json}.rss.json"
+fi
+if [ "$BURST" -gt 0 ]; then
+  echo "== a storm of one signed refund event: $BURST deliveries at once (bench/burst.py)"
+  .venv/bin/python -m bench.burst --project "http://127.0.0.1:$PROJECT_PORT" \
+    --deliveries "$BURST" --out "${OUT%.json}.burst.json"
 fi
 rm -f "$PREPARED"
 
