@@ -99,6 +99,9 @@ def upload_track(
                 status=Track.Status.PROCESSING,
                 scan_status=scan_status,
             )
+            # Its owner's list shows it at once (the shared page is for owners of nothing
+            # hidden, and a processing track is hidden).
+            list_cache.catalogue_changed()
     except Exception:
         default_storage.delete(stored_name)
         raise

@@ -101,7 +101,24 @@ def test_a_listener_building_the_page_never_leaks_their_likes_to_others(
     )
 
 
-def test_a_track_uploaded_private_through_the_services_shows_to_its_owner_at_once(
+def test_an_upload_shows_in_its_owners_list_at_once_and_nowhere_else(
+    client_for, creator, catalogue, wav_upload, django_capture_on_commit_callbacks
+):
+    client = client_for(creator)
+    assert titles(client.get("/api/v1/tracks")) == ["Song 2", "Song 1", "Song 0"]  # shared
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/tracks",
+            {"file": wav_upload(), "title": "Just uploaded", "is_public": "true"},
+            format="multipart",
+        )
+    assert response.status_code == 201
+    assert response.json()["status"] == "processing"
+    assert "Just uploaded" in titles(client.get("/api/v1/tracks"))  # their own, processing
+    assert "Just uploaded" not in titles(client_for(UserFactory()).get("/api/v1/tracks"))
+
+
+def test_a_track_made_private_through_the_services_shows_to_its_owner_at_once(
     client_for, creator, catalogue, django_capture_on_commit_callbacks
 ):
     client = client_for(creator)
