@@ -503,7 +503,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
             *super().get_urls(),
         ]
 
-    def _decision_target(self, request, object_id, decision: str) -> Refund:
+    def _decision_target(self, request, object_id) -> Refund:
         if not self.has_approve_permission(request):
             # The admin's audit middleware records the refusal (admin.refused).
             raise PermissionDenied("Deciding a refund needs the approve_refund permission.")
@@ -514,7 +514,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
 
     def approve_view(self, request, object_id):
         """The refund page's "Approve…": GET shows what will happen, POST approves."""
-        refund = self._decision_target(request, object_id, "approve")
+        refund = self._decision_target(request, object_id)
         if request.method != "POST":
             return self._decision_page(request, [refund], "approve")
         self._approve_one(request, refund)
@@ -522,7 +522,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
 
     def reject_view(self, request, object_id):
         """The refund page's "Reject…": GET shows what will happen, POST (a reason) rejects."""
-        refund = self._decision_target(request, object_id, "reject")
+        refund = self._decision_target(request, object_id)
         form = RejectRefundForm(request.POST if request.method == "POST" else None)
         if request.method != "POST" or not form.is_valid():
             return self._decision_page(request, [refund], "reject", form=form)

@@ -70,6 +70,8 @@ class InternalNotesMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
+        if obj is not None and not self.has_view_permission(request, obj):
+            raise PermissionDenied  # a note is only for those who may read what it is about
         may_add = request.user.has_perm(self.note_permission())
         form = NoteForm()
         if request.method == "POST" and obj is not None:

@@ -600,6 +600,8 @@ class RefundSyncBatch(models.Model):
     errors = models.PositiveIntegerField(default=0)
     # The refunds whose status changed or that failed to sync (capped), for the progress page.
     results = models.JSONField(default=list, blank=True)
+    # Indexes of the chunks counted: a job delivered twice (acks late) is counted once.
+    chunks_done = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

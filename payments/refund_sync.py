@@ -36,16 +36,17 @@ def start_batch(*, refunds: list[Refund], actor, request=None) -> RefundSyncBatc
             request=request,
             details={"refunds": len(ordered), "chunks": -(-len(ordered) // CHUNK_SIZE)},
         )
-        for start in range(0, len(ordered), CHUNK_SIZE):
+        for chunk, start in enumerate(range(0, len(ordered), CHUNK_SIZE)):
             enqueue_on_commit(
                 CHUNK_TASK,
                 batch_id=str(batch.pk),
                 refund_ids=ordered[start : start + CHUNK_SIZE],
+                chunk=chunk,
             )
     return batch
 
 
-def sync_chunk(*, batch_id, refund_ids: list[str]) -> dict:
+def sync_chunk(*, batch_id, refund_ids: list[str], chunk: int | None = None) -> dict:
     """Sync one chunk of a batch and add what it found to the batch's counters."""
     found = {"changed": 0, "unchanged": 0, "errors": 0}
     results = []
@@ -72,7 +73,9 @@ def sync_chunk(*, batch_id, refund_ids: list[str]) -> dict:
             )
         else:
             found["unchanged"] += 1
-    _add_to_batch(batch_id=batch_id, found=found, results=results, count=len(refund_ids))
+    _add_to_batch(
+        batch_id=batch_id, found=found, results=results, count=len(refund_ids), chunk=chunk
+    )
     return found
 
 
@@ -86,17 +89,19 @@ def _valid_ids(refund_ids: list[str]) -> list[str]:
     return valid
 
 
-def _add_to_batch(*, batch_id, found: dict, results: list, count: int) -> None:
+def _add_to_batch(*, batch_id, found: dict, results: list, count: int, chunk=None) -> None:
     with transaction.atomic():
         batch = RefundSyncBatch.objects.select_for_update().filter(pk=batch_id).first()
-        if batch is None:
-            return
-        batch.done = min(batch.done + count, batch.total)  # a re-delivered chunk stays in bounds
+        if batch is None or (chunk is not None and chunk in batch.chunks_done):
+            return  # a chunk delivered again: its refunds were asked again, counted once
+        if chunk is not None:
+            batch.chunks_done = [*batch.chunks_done, chunk]
+        batch.done = min(batch.done + count, batch.total)
         batch.changed += found["changed"]
         batch.unchanged += found["unchanged"]
         batch.errors += found["errors"]
         batch.results = (batch.results + results)[:RESULTS_KEPT]
-        fields = ["done", "changed", "unchanged", "errors", "results"]
+        fields = ["done", "changed", "unchanged", "errors", "results", "chunks_done"]
         finishing = batch.done >= batch.total and batch.finished_at is None
         if finishing:
             batch.finished_at = timezone.now()

@@ -593,9 +593,10 @@ def reconcile_refund(*, refund: Refund) -> str:
     return str(result.status)
 
 
-def reconcile_refunds(*, refunds=None) -> dict[str, int]:
+def reconcile_refunds() -> dict[str, int]:
+    """Every stuck refund asked about again, oldest first (beat and ``manage.py``)."""
     summary: dict[str, int] = defaultdict(int)
-    for refund in refunds if refunds is not None else stuck_refunds().order_by("created_at"):
+    for refund in stuck_refunds().order_by("created_at"):
         try:
             summary[reconcile_refund(refund=refund)] += 1
         except Exception:  # noqa: BLE001 - one bad refund must not stop the others

@@ -34,9 +34,9 @@ def reconcile_refunds() -> dict:
 
 
 @shared_task
-def sync_refund_chunk(*, batch_id: str, refund_ids: list[str]) -> dict:
+def sync_refund_chunk(*, batch_id: str, refund_ids: list[str], chunk: int | None = None) -> dict:
     """One chunk of the admin's bulk "sync with provider", on the worker."""
-    return refund_sync.sync_chunk(batch_id=batch_id, refund_ids=refund_ids)
+    return refund_sync.sync_chunk(batch_id=batch_id, refund_ids=refund_ids, chunk=chunk)
 
 
 @shared_task

@@ -5,6 +5,8 @@ audit log."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditLog
@@ -12,6 +14,7 @@ from marketplace.models import Order
 from payments.models import Refund, RefundSyncBatch
 from payments.refund_sync import sync_chunk
 from tests.backoffice.test_admin_console import staff_client
+from tests.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, completed_order, opened_refund
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +222,37 @@ def test_support_and_finance_read_the_audit_log_but_never_change_it(group):
     assert user.has_perm("audit.view_auditlog")
     assert not user.has_perm("audit.change_auditlog")
     assert AuditLog.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_chunk_delivered_twice_is_counted_once(psp):
+    _, finance = staff_client("Finance")
+    refunds = [opened_refund(completed_order(), hyperswitch_refund_id=None) for _ in range(2)]
+    batch = RefundSyncBatch.objects.create(requested_by=finance, total=2)
+    psp.refund_mode = "succeeded"
+    sync_chunk(batch_id=batch.pk, refund_ids=[str(refunds[0].pk)], chunk=0)
+    sync_chunk(batch_id=batch.pk, refund_ids=[str(refunds[0].pk)], chunk=0)  # acks late: again
+    batch.refresh_from_db()
+    assert (batch.done, batch.changed, batch.unchanged, batch.chunks_done) == (1, 1, 0, [0])
+    assert batch.finished_at is None
+    sync_chunk(batch_id=batch.pk, refund_ids=[str(refunds[1].pk)], chunk=1)
+    batch.refresh_from_db()
+    assert (batch.done, batch.changed, batch.finished_at is not None) == (2, 2, True)
+
+
+def test_a_note_needs_the_right_to_read_what_it_is_about():
+    refund = opened_refund(completed_order())
+    stranger = UserFactory(is_staff=True)  # may add notes, may not view refunds
+    stranger.user_permissions.add(Permission.objects.get(codename="add_refundnote"))
+    client = Client()
+    client.force_login(stranger)
+    response = client.post(f"{REFUNDS}{refund.pk}/change/", {"text": "sneaky"})
+    assert response.status_code == 403
+    assert not refund.notes.exists()
+
+
+def test_an_id_search_of_dashes_finds_nothing_by_id():
+    client, _ = staff_client("Finance")
+    opened_refund(completed_order())
+    response = client.get(REFUNDS, {"q": "----"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].queryset) == []
