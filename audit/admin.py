@@ -10,9 +10,8 @@ from django.utils.html import format_html
 from audit.admin_export import STREAM_BLOCK
 from audit.models import AuditLog
 from audit.services import record
-from veza.admin_tools import IndexedValuesFilter
+from veza.admin_tools import IndexedValuesFilter, ReadOnlyAdmin
 from veza.money import format_money
-from veza.pagination import EstimatedCountPaginator
 
 CSV_COLUMNS = [
     "created_at",
@@ -79,7 +78,7 @@ def target_url(entry: AuditLog) -> str | None:
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only for everyone, superusers included: the audit log is append-only."""
 
     list_display = (
@@ -114,10 +113,6 @@ class AuditLogAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     change_list_template = "admin/audit/auditlog/change_list.html"
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-    show_facets = admin.ShowFacets.NEVER  # a count per filter choice reads the whole table
-    list_per_page = 50  # as ReadOnlyAdmin: what a page of Django admin rows costs to render
 
     @admin.display(description="target")
     def target(self, entry: AuditLog) -> str:
@@ -129,15 +124,6 @@ class AuditLogAdmin(admin.ModelAdmin):
     def details_display(self, entry: AuditLog) -> str:
         text = json.dumps(with_money(entry.details), indent=2, ensure_ascii=False, default=str)
         return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre>', text)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         export = path(

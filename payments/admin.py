@@ -26,7 +26,6 @@ from payments.admin_timeline import (
     NoteInline,
     describe_timeline_item,
 )
-from payments.disputes import add_note
 from payments.models import (
     Dispute,
     LedgerEntry,
@@ -38,7 +37,7 @@ from payments.models import (
     SellerTransfer,
     WebhookEvent,
 )
-from payments.notes import add_refund_note
+from payments.notes import add_dispute_note, add_refund_note
 from payments.refund_sync import start_batch
 from payments.selectors import stuck_refunds, timeline
 from payments.services import approve_refund, reconcile_refund, reject_refund
@@ -993,7 +992,7 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         return timeline_table(timeline(dispute_ids=[dispute.pk]), describe_timeline_item)
 
     def add_internal_note(self, *, obj, author, text: str, request):
-        return add_note(dispute=obj, author=author, text=text, request=request)
+        return add_dispute_note(dispute=obj, author=author, text=text, request=request)
 
 
 from payments import admin_payouts  # noqa: E402, F401 - the payout console registers itself

@@ -28,7 +28,6 @@ from payments import ledger
 from payments.checkout import shares_by_seller
 from payments.models import (
     Dispute,
-    DisputeNote,
     DisputeShare,
     EventOutcome,
     LedgerEntry,
@@ -301,16 +300,3 @@ def _fee_shares(shares: list[DisputeShare]) -> dict[str, int]:
 def _notify(dispute: Dispute, event: str) -> None:
     # By name: the task module imports this one.
     enqueue_on_commit(NOTIFY_TASK, dispute_id=str(dispute.pk), event=event)
-
-
-def add_note(*, dispute: Dispute, author, text: str, request=None):
-    """Staff's internal note: written once, never edited, audited."""
-    note = DisputeNote.objects.create(dispute=dispute, author=author, text=text)
-    record(
-        action="dispute.note_added",
-        actor=author,
-        target=dispute,
-        request=request,
-        details={"note_id": str(note.pk), "text": text[:500]},
-    )
-    return note

@@ -11,6 +11,7 @@
 import logging
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -308,44 +309,44 @@ def _decide(*, refund_id, user) -> Refund:
     return refund
 
 
-def _record_refusal(*, refund_id, user, decision: str, request, reason: str) -> None:
-    record(
-        action="refund.decision_refused",
-        actor=user,
-        target_type="payments.refund",
-        target_id=str(refund_id),
-        request=request,
-        details={"decision": decision, "reason": reason},
-    )
+@contextmanager
+def _refusal_recorded(*, refund_id, user, decision: str, request):
+    """A refused decision (one's own refund, not awaiting approval) is audited, outside the
+    transaction it rolled back, and raised on."""
+    try:
+        yield
+    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
+        record(
+            action="refund.decision_refused",
+            actor=user,
+            target_type="payments.refund",
+            target_id=str(refund_id),
+            request=request,
+            details={"decision": decision, "reason": str(exc.detail)},
+        )
+        raise
 
 
 def approve_refund(*, refund_id, approved_by, request=None) -> Submission:
     """The second pair of eyes says yes: the refund goes on to the provider (phase 2)."""
-    try:
-        with transaction.atomic():
-            refund = _decide(refund_id=refund_id, user=approved_by)
-            refund.status = Refund.Status.PENDING
-            refund.save(update_fields=["status", "updated_at"])
-            record(
-                action="refund.approved",
-                actor=approved_by,
-                target=refund,
-                request=request,
-                details={
-                    "amount": refund.amount,
-                    "currency": refund.currency,
-                    "requested_by": str(refund.requested_by_id or ""),
-                },
-            )
-    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
-        _record_refusal(
-            refund_id=refund_id,
-            user=approved_by,
-            decision="approve",
+    refusal = _refusal_recorded(
+        refund_id=refund_id, user=approved_by, decision="approve", request=request
+    )
+    with refusal, transaction.atomic():
+        refund = _decide(refund_id=refund_id, user=approved_by)
+        refund.status = Refund.Status.PENDING
+        refund.save(update_fields=["status", "updated_at"])
+        record(
+            action="refund.approved",
+            actor=approved_by,
+            target=refund,
             request=request,
-            reason=str(exc.detail),
+            details={
+                "amount": refund.amount,
+                "currency": refund.currency,
+                "requested_by": str(refund.requested_by_id or ""),
+            },
         )
-        raise
     refund_transitions.labels(status="pending").inc()
     # Outside the transaction: the provider call must never hold the refund's lock.
     return submit_refund(refund=Refund.objects.select_related("order").get(pk=refund.pk))
@@ -353,38 +354,31 @@ def approve_refund(*, refund_id, approved_by, request=None) -> Submission:
 
 def reject_refund(*, refund_id, rejected_by, reason: str, request=None) -> Refund:
     """The second pair of eyes says no: the order goes back exactly as after a failed refund."""
-    try:
-        with transaction.atomic():
-            refund = _decide(refund_id=refund_id, user=rejected_by)
-            order = orders.lock_order(order_id=refund.order_id)
-            refund.status = Refund.Status.REJECTED
-            refund.error_message = f"Rejected: {reason}"[:2000]
-            # Ended without money moving, as a failed refund: the API's ``failed_at`` says when.
-            refund.failed_at = timezone.now()
-            refund.save(update_fields=["status", "error_message", "failed_at", "updated_at"])
-            refund.refund_items.update(active=False)  # the items may be refunded again
-            orders.restore_order(order=order)
-            record(
-                action="refund.rejected",
-                actor=rejected_by,
-                target=refund,
-                request=request,
-                details={
-                    "amount": refund.amount,
-                    "currency": refund.currency,
-                    "reason": reason,
-                    "requested_by": str(refund.requested_by_id or ""),
-                },
-            )
-    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
-        _record_refusal(
-            refund_id=refund_id,
-            user=rejected_by,
-            decision="reject",
+    refusal = _refusal_recorded(
+        refund_id=refund_id, user=rejected_by, decision="reject", request=request
+    )
+    with refusal, transaction.atomic():
+        refund = _decide(refund_id=refund_id, user=rejected_by)
+        order = orders.lock_order(order_id=refund.order_id)
+        refund.status = Refund.Status.REJECTED
+        refund.error_message = f"Rejected: {reason}"[:2000]
+        # Ended without money moving, as a failed refund: the API's ``failed_at`` says when.
+        refund.failed_at = timezone.now()
+        refund.save(update_fields=["status", "error_message", "failed_at", "updated_at"])
+        refund.refund_items.update(active=False)  # the items may be refunded again
+        orders.restore_order(order=order)
+        record(
+            action="refund.rejected",
+            actor=rejected_by,
+            target=refund,
             request=request,
-            reason=str(exc.detail),
+            details={
+                "amount": refund.amount,
+                "currency": refund.currency,
+                "reason": reason,
+                "requested_by": str(refund.requested_by_id or ""),
+            },
         )
-        raise
     refund_transitions.labels(status="rejected").inc()
     return refund
 
