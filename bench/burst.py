@@ -27,8 +27,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from payments.intake.webhooks import sign  # noqa: E402
 from payments.models import LedgerEntry, Refund, WebhookEvent  # noqa: E402
-from payments.webhooks import sign  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 from tests.marketplace.factories import (  # noqa: E402
     OrderFactory,

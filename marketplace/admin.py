@@ -11,11 +11,11 @@ from django.utils.html import format_html, format_html_join
 from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
-from payments.admin_filters import CurrencyFilter
-from payments.admin_timeline import describe_timeline_item
+from payments.admin.filters import CurrencyFilter
+from payments.admin.notes import describe_timeline_item
 from payments.models import Dispute, LedgerEntry, Refund
-from payments.selectors import timeline
-from payments.services import request_refund
+from payments.refunds.services import request_refund
+from payments.timeline import timeline
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money

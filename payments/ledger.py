@@ -9,8 +9,10 @@ of the four, so that a balance is provably the sum of its entries (``ledger_diff
 The arithmetic is done in Python on the locked row: portable (no ``GREATEST``) and exact.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -307,3 +309,15 @@ def ledger_differences() -> list[dict]:
                 {"seller_id": key[0], "currency": key[1], "balance": None, "entries": row}
             )
     return problems
+
+
+def seller_share(price: int) -> int:
+    """What the seller earns on ``price``: the platform fee is rounded down."""
+    return price - (price * settings.PLATFORM_FEE_PERCENT) // 100
+
+
+def shares_by_seller(items) -> dict[str, int]:
+    shares: dict[str, int] = defaultdict(int)
+    for item in items:
+        shares[str(item.seller_id)] += seller_share(item.price)
+    return dict(shares)

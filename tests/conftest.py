@@ -88,7 +88,7 @@ def post_webhook(api_client, settings):
     """``post_webhook(payload_dict_or_bytes, signature=None)`` signed with the real secret."""
     import json
 
-    from payments.webhooks import sign
+    from payments.intake.webhooks import sign
 
     def post(payload, *, signature: str | None = None, secret: str | None = None):
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments import urls as payments_urls
-from payments.admin_overview import overview_view as payments_overview
+from payments.admin.overview import overview_view as payments_overview
 from veza import health
 
 admin.site.site_header = "Veza back-office"

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from payments.models import Refund, WebhookEvent
-from payments.selectors import stuck_refunds
+from payments.refunds.selectors import stuck_refunds
 
 CHART_DAYS = 14
 STATUS_COLOURS = {

@@ -14,11 +14,12 @@ from django.utils.timesince import timesince
 
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
-from payments import payouts
-from payments.admin_timeline import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
 from payments.models import Payout, PayoutMethod, PayoutNote
 from payments.notes import add_payout_note
-from payments.selectors import timeline
+from payments.payouts.methods import set_payouts_paused
+from payments.payouts.services import retry_payout
+from payments.timeline import timeline
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
@@ -159,7 +160,7 @@ class PayoutAdmin(
     @admin.action(description="Retry failed payouts (a new payout)", permissions=["manage"])
     def retry_failed(self, request, queryset):
         for payout in queryset.filter(status=Payout.Status.FAILED):
-            new = payouts.retry_payout(payout=payout, actor=request.user, request=request)
+            new = retry_payout(payout=payout, actor=request.user, request=request)
             if new is None:
                 self.message_user(
                     request,
@@ -211,7 +212,7 @@ class PayoutAdmin(
 
 def _set_paused(model_admin, request, sellers, paused: bool) -> None:
     for seller in sellers:
-        method = payouts.set_payouts_paused(
+        method = set_payouts_paused(
             seller=seller, paused=paused, actor=request.user, request=request
         )
         if method is None:

@@ -19,13 +19,13 @@ from django.utils.timesince import timesince
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from marketplace.models import License, OrderItem
-from payments.admin_filters import CurrencyFilter
-from payments.admin_overview import STATUS_COLOURS
-from payments.admin_timeline import (
+from payments.admin.filters import CurrencyFilter
+from payments.admin.notes import (
     InternalNotesMixin,
     NoteInline,
     describe_timeline_item,
 )
+from payments.admin.overview import STATUS_COLOURS
 from payments.models import (
     Dispute,
     LedgerEntry,
@@ -38,9 +38,11 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.notes import add_dispute_note, add_refund_note
-from payments.refund_sync import start_batch
-from payments.selectors import stuck_refunds, timeline
-from payments.services import approve_refund, reconcile_refund, reject_refund
+from payments.refunds.reconcile import reconcile_refund
+from payments.refunds.selectors import stuck_refunds
+from payments.refunds.services import approve_refund, reject_refund
+from payments.refunds.sync import start_batch
+from payments.timeline import timeline
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
 from veza.exceptions import DomainError
 from veza.money import format_money as money
@@ -993,6 +995,3 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     def add_internal_note(self, *, obj, author, text: str, request):
         return add_dispute_note(dispute=obj, author=author, text=text, request=request)
-
-
-from payments import admin_payouts  # noqa: E402, F401 - the payout console registers itself

@@ -25,7 +25,7 @@ from audit.services import record
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
-from payments.checkout import shares_by_seller
+from payments.ledger import shares_by_seller
 from payments.models import (
     Dispute,
     DisputeShare,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from marketplace.models import Order
 from payments.models import Refund
-from payments.services import open_refund
+from payments.refunds.services import open_refund
 from tests.backoffice.test_admin_console import staff_client
 from tests.marketplace.factories import ProductFactory, completed_order
 

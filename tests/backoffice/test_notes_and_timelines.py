@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 
 from audit.models import AuditLog
 from marketplace.models import Order
-from payments import payouts
 from payments.models import Dispute, Payout, PayoutNote, RefundNote, SellerBalance
 from payments.notes import add_refund_note
+from payments.payouts.services import run_payouts
 from tests.backoffice.test_admin_console import staff_client
 from tests.factories import CreatorFactory
 from tests.marketplace.factories import completed_order, opened_refund
@@ -131,7 +131,7 @@ def paid_payout(psp, post_webhook):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
     post_webhook({"event_type": "payout_success", "payout_id": str(payout.pk), "status": "success"})
     payout.refresh_from_db()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from marketplace.models import Order
 from payments.models import Refund, RefundSyncBatch
-from payments.refund_sync import sync_chunk
+from payments.refunds.sync import sync_chunk
 from tests.backoffice.test_admin_console import staff_client
 from tests.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, completed_order, opened_refund

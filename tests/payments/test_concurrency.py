@@ -11,8 +11,8 @@ from django.test import Client
 
 from accounts.tokens import issue_tokens
 from marketplace.models import Order
+from payments.intake.webhooks import sign
 from payments.models import LedgerEntry, Refund, SellerBalance, WebhookEvent
-from payments.webhooks import sign
 from tests.marketplace.factories import OrderFactory, completed_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

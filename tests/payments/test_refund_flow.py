@@ -105,7 +105,7 @@ def test_provider_timeout_after_creating_the_refund_keeps_it_pending_with_its_id
 def test_provider_unreachable_for_both_calls_answers_202_then_reconciliation_completes(
     psp, client_for, settings
 ):
-    from payments.services import reconcile_refunds
+    from payments.refunds.reconcile import reconcile_refunds
 
     psp.refund_mode = "timeout"
     psp.get_mode = "timeout"

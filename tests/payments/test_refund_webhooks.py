@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from marketplace.models import License, Order
+from payments.intake.webhooks import parse
 from payments.models import LedgerEntry, Refund, SellerBalance, SellerTransfer, WebhookEvent
-from payments.webhooks import parse
+from payments.refunds.reconcile import reconcile_refunds
 from tests.marketplace.factories import completed_order, opened_refund
 
 pytestmark = pytest.mark.django_db
@@ -258,7 +259,6 @@ def test_malformed_body_is_400(db, post_webhook, raw):
 
 
 def test_reconciliation_settles_a_stuck_pending_refund(pending_refund, psp, settings):
-    from payments.services import reconcile_refunds
 
     settings.REFUND_RECONCILE_AFTER = 0
     assert reconcile_refunds() == {"still_pending": 1}
@@ -271,7 +271,6 @@ def test_reconciliation_settles_a_stuck_pending_refund(pending_refund, psp, sett
 
 
 def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, settings):
-    from payments.services import reconcile_refunds
 
     order = completed_order()
     # a crash between phase 1 and phase 2: pending, no provider id, never sent
@@ -293,7 +292,6 @@ def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, 
 
 
 def test_reconciliation_ignores_young_refunds(pending_refund, psp, settings):
-    from payments.services import reconcile_refunds
 
     settings.REFUND_RECONCILE_AFTER = 3600
     assert reconcile_refunds() == {}
