@@ -3,6 +3,7 @@ webhook's path (``apply_refund_status``)."""
 
 import logging
 from collections import defaultdict
+from enum import StrEnum
 
 from payments import errors
 from payments.metrics import refund_reconciliations
@@ -14,7 +15,22 @@ from payments.refunds.services import apply_refund_status, submit_refund
 logger = logging.getLogger(__name__)
 
 
-def reconcile_refund(*, refund: Refund) -> str:
+class ReconcileOutcome(StrEnum):
+    """How asking the provider about one refund ended (also the metric's label)."""
+
+    TERMINAL = "terminal"  # settled already: nothing was asked
+    AWAITING_APPROVAL = "awaiting_approval"  # never sent: a second Finance member decides first
+    STILL_PENDING = "still_pending"
+    UNREACHABLE = "unreachable"  # no answer (or an unknown outcome): asked again next run
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @classmethod
+    def of(cls, status: Refund.Status) -> "ReconcileOutcome":
+        return cls.SUCCEEDED if status == Refund.Status.SUCCEEDED else cls.FAILED
+
+
+def reconcile_refund(*, refund: Refund) -> ReconcileOutcome:
     """Ask the provider where a pending refund stands and apply a terminal answer.
 
     A refund with no provider id (a crash or an unknown outcome between phases 1 and 2) is
@@ -22,20 +38,19 @@ def reconcile_refund(*, refund: Refund) -> str:
     """
     refund = Refund.objects.select_related("order").get(pk=refund.pk)
     if refund.is_terminal:
-        return "terminal"
+        return ReconcileOutcome.TERMINAL
     if refund.status == Refund.Status.AWAITING_APPROVAL:
-        return "awaiting_approval"  # the provider is asked only once a second member approves
+        # The provider is asked only once a second member approves.
+        return ReconcileOutcome.AWAITING_APPROVAL
     provider = get_provider()
     try:
         if refund.hyperswitch_refund_id is None:
             try:
                 submission = submit_refund(refund=refund)
             except errors.ProviderRefused:
-                refund_reconciliations.labels(outcome="failed").inc()
-                return "failed"
+                return _counted(ReconcileOutcome.FAILED)
             if not submission.accepted:
-                refund_reconciliations.labels(outcome="unreachable").inc()
-                return "unreachable"
+                return _counted(ReconcileOutcome.UNREACHABLE)
             refund.refresh_from_db()
         result = provider.get_refund(refund.hyperswitch_refund_id or str(refund.pk))
     except ProviderError as exc:
@@ -46,13 +61,10 @@ def reconcile_refund(*, refund: Refund) -> str:
                 error_message="The payment provider has no record of this refund.",
                 source="reconciliation",
             )
-            refund_reconciliations.labels(outcome="failed").inc()
-            return "failed"
-        refund_reconciliations.labels(outcome="unreachable").inc()
-        return "unreachable"
+            return _counted(ReconcileOutcome.FAILED)
+        return _counted(ReconcileOutcome.UNREACHABLE)
     if not result.is_terminal:
-        refund_reconciliations.labels(outcome="still_pending").inc()
-        return "still_pending"
+        return _counted(ReconcileOutcome.STILL_PENDING)
     apply_refund_status(
         refund_id=refund.pk,
         provider_refund_id=result.refund_id,
@@ -60,16 +72,21 @@ def reconcile_refund(*, refund: Refund) -> str:
         error_message=result.error_message or "",
         source="reconciliation",
     )
-    refund_reconciliations.labels(outcome=str(result.status)).inc()
-    return str(result.status)
+    return _counted(ReconcileOutcome.of(result.status))
+
+
+def _counted(outcome: ReconcileOutcome) -> ReconcileOutcome:
+    refund_reconciliations.labels(outcome=outcome.value).inc()
+    return outcome
 
 
 def reconcile_refunds() -> dict[str, int]:
-    """Every stuck refund asked about again, oldest first (beat and ``manage.py``)."""
+    """Every stuck refund asked about again, oldest first (beat and ``manage.py``): how many
+    ended each way, by ``ReconcileOutcome`` (``error`` when one raised)."""
     summary: dict[str, int] = defaultdict(int)
     for refund in stuck_refunds().order_by("created_at"):
         try:
-            summary[reconcile_refund(refund=refund)] += 1
+            summary[reconcile_refund(refund=refund).value] += 1
         except Exception:  # noqa: BLE001 - one bad refund must not stop the others
             logger.exception("reconciliation of refund %s failed", refund.pk)
             summary["error"] += 1
