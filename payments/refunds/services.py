@@ -88,10 +88,13 @@ def open_refund(
 ) -> Refund:
     """Create a pending refund of some items and flip the order to ``refund_pending``.
 
-    Under the order's row lock. ``as_staff``: the admin console, whose permission the caller
-    checked, opens refunds for any order. ``override_window_reason`` lets staff refund after
-    the window; it is audited.
+    Under the order's row lock. ``as_staff``: a staff member with ``payments.open_refund``
+    opens refunds for any order; ``override_window_reason`` refunds after the window, for
+    those with ``payments.override_refund_window`` only, and is audited. Both permissions are
+    checked here, whoever calls.
     """
+    if as_staff and not requested_by.has_perm("payments.open_refund"):
+        raise errors.RefundForbidden("Opening a refund needs the payments.open_refund permission.")
     with transaction.atomic():
         order = orders.lock_order(order_id=order_id)
         if order is None:
@@ -112,6 +115,8 @@ def open_refund(
         window_expired = order_rules.refund_window_expired(order=order)
         if window_expired and not (as_staff and override_window_reason):
             raise errors.RefundWindowExpired()
+        if window_expired and not requested_by.has_perm("payments.override_refund_window"):
+            raise errors.WindowOverrideForbidden()
         items = _items_to_refund(
             order=order, user=requested_by, item_ids=item_ids, as_staff=as_staff
         )
@@ -295,9 +300,13 @@ def _decide(*, refund_id, user) -> Refund:
 
     The callers audit a refusal after the transaction, so it survives the rollback.
     """
+    if not user.has_perm("payments.approve_refund"):
+        raise errors.RefundForbidden(
+            "Deciding on a refund needs the payments.approve_refund permission."
+        )
     refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
     if refund is None:
-        raise errors.RefundNotAwaitingApproval("No such refund.")
+        raise errors.RefundNotFound()
     if refund.status != Refund.Status.AWAITING_APPROVAL:
         raise errors.RefundNotAwaitingApproval(
             f"This refund is {refund.get_status_display().lower()}, not awaiting approval."
@@ -313,7 +322,12 @@ def _refusal_recorded(*, refund_id, user, decision: str, request):
     transaction it rolled back, and raised on."""
     try:
         yield
-    except (errors.OwnRefundApproval, errors.RefundNotAwaitingApproval) as exc:
+    except (
+        errors.OwnRefundApproval,
+        errors.RefundNotAwaitingApproval,
+        errors.RefundNotFound,
+        errors.RefundForbidden,
+    ) as exc:
         record(
             action="refund.decision_refused",
             actor=user,

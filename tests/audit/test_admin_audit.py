@@ -146,7 +146,8 @@ def test_the_auditor_follows_an_audit_entry_to_its_refund_and_order_read_only(ps
     from payments.refunds.services import open_refund
 
     order = completed_order()
-    refund = open_refund(order_id=order.pk, requested_by=UserFactory(), reason="x", as_staff=True)
+    _, support = staff_client("Support")
+    refund = open_refund(order_id=order.pk, requested_by=support, reason="x", as_staff=True)
     entry = AuditLog.objects.get(action="refund.requested", target_id=str(refund.pk))
     client, _ = staff_client("Auditor")
 

@@ -185,3 +185,34 @@ def test_a_negative_threshold_is_refused_at_start_up():
     values = {k: getattr(settings, k) for k in dir(settings) if k.isupper()}
     values["REFUND_APPROVAL_THRESHOLD"] = -1
     assert any("REFUND_APPROVAL_THRESHOLD" in p for p in problems(values))
+
+
+def test_the_refund_service_checks_staff_permissions_whoever_calls_it(psp):
+    """A second caller of the service (a shell, a task) cannot skip what the admin checks."""
+    from payments import errors
+    from payments.refunds.services import approve_refund
+    from tests.factories import UserFactory
+
+    order = large_order()
+    with pytest.raises(errors.RefundForbidden):
+        open_refund(order_id=order.pk, requested_by=UserFactory(), reason="x", as_staff=True)
+    _, support = staff_client("Support")
+    order.refund_deadline = timezone.now() - timedelta(days=1)
+    order.save(update_fields=["refund_deadline"])
+    with pytest.raises(errors.WindowOverrideForbidden):
+        open_refund(
+            order_id=order.pk,
+            requested_by=support,
+            reason="late",
+            as_staff=True,
+            override_window_reason="goodwill",
+        )
+    assert not Refund.objects.exists()
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    _, finance = staff_client("Finance")
+    with pytest.raises(errors.RefundNotFound) as missing:
+        approve_refund(refund_id=order.pk, approved_by=finance)
+    assert missing.value.status_code == 404
+    refusal = AuditLog.objects.get(action="refund.decision_refused")
+    assert refusal.actor == finance

@@ -118,7 +118,7 @@ def test_refund_after_payout_creates_debt_recovered_by_the_next_sale(psp, post_w
     payout = Payout.objects.get(seller=seller)
     assert post_webhook(payout_event(payout, "payout_success")).status_code == 200
 
-    admin = AdminFactory()
+    admin = AdminFactory(is_staff=True, is_superuser=True)
     refund = open_refund(
         order_id=order.pk,
         requested_by=admin,
@@ -126,7 +126,9 @@ def test_refund_after_payout_creates_debt_recovered_by_the_next_sale(psp, post_w
         as_staff=True,
         override_window_reason="late complaint",
     )
-    approve_refund(refund_id=refund.pk, approved_by=AdminFactory())  # an override waits
+    approve_refund(  # an override waits
+        refund_id=refund.pk, approved_by=AdminFactory(is_staff=True, is_superuser=True)
+    )
     apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
     balance = balance_of(seller)
     assert (balance.pending, balance.available, balance.debt) == (0, 0, 1800)
