@@ -101,8 +101,8 @@ def _webhook_events(*, refund_ids, refs, order_id, dispute_ids, payout_ids):
     if refund_ids:
         provider_ids = list(
             Refund.objects.filter(pk__in=refund_ids)
-            .exclude(hyperswitch_refund_id=None)
-            .values_list("hyperswitch_refund_id", flat=True)
+            .exclude(provider_refund_id=None)
+            .values_list("provider_refund_id", flat=True)
         )
         events = (
             events

@@ -91,7 +91,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
     )
     list_filter = ("status", StuckFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = (
-        "hyperswitch_refund_id",
+        "provider_refund_id",
         "order__hyperswitch_payment_id",
         "order__buyer__email",
         "order__buyer__username",
@@ -107,7 +107,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
         ("refund_id", lambda r: str(r.pk)),
         ("order_id", lambda r: str(r.order_id)),
         ("payment_id", lambda r: r.order.hyperswitch_payment_id or ""),
-        ("provider_refund_id", lambda r: r.hyperswitch_refund_id or ""),
+        ("provider_refund_id", lambda r: r.provider_refund_id or ""),
         ("status", lambda r: r.status),
         ("currency", lambda r: r.currency),
         ("amount", major("amount")),
@@ -124,7 +124,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
         "pk",
         "order_id",
         "order__hyperswitch_payment_id",
-        "hyperswitch_refund_id",
+        "provider_refund_id",
         "status",
         "currency",
         "amount",
@@ -148,7 +148,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
                     "status_badge",
                     "amount_display",
                     "reason",
-                    "hyperswitch_refund_id",
+                    "provider_refund_id",
                     "error_message",
                     "requested_by",
                     "created_at",
@@ -213,9 +213,9 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
             refund.get_status_display(),
         )
 
-    @admin.display(description="provider id", ordering="hyperswitch_refund_id")
+    @admin.display(description="provider id", ordering="provider_refund_id")
     def provider_id(self, refund: Refund) -> str:
-        return refund.hyperswitch_refund_id or "— not sent"
+        return refund.provider_refund_id or "— not sent"
 
     @admin.display(description="age", ordering="created_at")
     def age(self, refund: Refund) -> str:
@@ -277,7 +277,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
     @admin.display(description="webhook events")
     def webhooks_table(self, refund: Refund) -> str:
         events = WebhookEvent.objects.filter(refund=refund) | WebhookEvent.objects.filter(
-            refund_ref__in=[str(refund.pk), refund.hyperswitch_refund_id or str(refund.pk)]
+            refund_ref__in=[str(refund.pk), refund.provider_refund_id or str(refund.pk)]
         )
         return html_table(
             ["received", "event", "status", "outcome", "detail", "source"],
@@ -786,7 +786,7 @@ def _short_link(url_name: str, pk) -> str:
 class SellerTransferAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "seller", "amount_display", "status", "order")
     list_filter = ("status", CurrencyFilter)
-    search_fields = ("seller__username", "provider_transfer_id")
+    search_fields = ("seller__username",)
     list_select_related = ("seller", "order")
 
     @admin.display(description="amount", ordering="amount")

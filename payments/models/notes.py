@@ -49,28 +49,15 @@ class RefundNote(InternalNote):
         pass
 
 
-class DisputeNote(models.Model):
-    """Staff's internal note on a dispute: written once, never edited (audited)."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    text = models.TextField(max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at"]
-
-    def __str__(self) -> str:
-        return self.text[:60]
-
-
 class PayoutNote(InternalNote):
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="notes")
+
+    class Meta(InternalNote.Meta):
+        pass
+
+
+class DisputeNote(InternalNote):
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="notes")
 
     class Meta(InternalNote.Meta):
         pass

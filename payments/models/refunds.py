@@ -27,7 +27,10 @@ class Refund(models.Model):
     reason = models.TextField(blank=True, max_length=1000)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     # NULL until the provider answers; UNIQUE so duplicate notifications land on one row.
-    hyperswitch_refund_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # The column keeps the name the contract gives the refunds table.
+    provider_refund_id = models.CharField(
+        max_length=128, null=True, blank=True, unique=True, db_column="hyperswitch_refund_id"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

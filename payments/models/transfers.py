@@ -28,7 +28,6 @@ class SellerTransfer(models.Model):
     amount = models.BigIntegerField(help_text="The seller's share still standing.")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    provider_transfer_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     released_at = models.DateTimeField(null=True, blank=True)
     payout = models.ForeignKey(
         "payments.Payout",

@@ -44,7 +44,7 @@ def reconcile_refund(*, refund: Refund) -> ReconcileOutcome:
         return ReconcileOutcome.AWAITING_APPROVAL
     provider = get_provider()
     try:
-        if refund.hyperswitch_refund_id is None:
+        if refund.provider_refund_id is None:
             try:
                 submission = submit_refund(refund=refund)
             except errors.ProviderRefused:
@@ -52,7 +52,7 @@ def reconcile_refund(*, refund: Refund) -> ReconcileOutcome:
             if not submission.accepted:
                 return _counted(ReconcileOutcome.UNREACHABLE)
             refund.refresh_from_db()
-        result = provider.get_refund(refund.hyperswitch_refund_id or str(refund.pk))
+        result = provider.get_refund(refund.provider_refund_id or str(refund.pk))
     except ProviderError as exc:
         if exc.not_found:
             apply_refund_status(

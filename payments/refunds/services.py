@@ -265,10 +265,10 @@ def _settle_uncertain_create(provider, refund: Refund, exc: ProviderError) -> Re
 def _record_provider_id(*, refund: Refund, provider_refund_id: str) -> None:
     with transaction.atomic():
         locked = Refund.objects.select_for_update().get(pk=refund.pk)
-        if locked.hyperswitch_refund_id is None:
-            locked.hyperswitch_refund_id = provider_refund_id
-            locked.save(update_fields=["hyperswitch_refund_id", "updated_at"])
-        refund.hyperswitch_refund_id = locked.hyperswitch_refund_id
+        if locked.provider_refund_id is None:
+            locked.provider_refund_id = provider_refund_id
+            locked.save(update_fields=["provider_refund_id", "updated_at"])
+        refund.provider_refund_id = locked.provider_refund_id
 
 
 def request_refund(
@@ -401,7 +401,7 @@ def _lock_refund(*, refund_id=None, provider_refund_id: str | None = None) -> Re
     the order of the query's tables, the refund's first, then its order's."""
     candidates = Refund.objects.select_related("order").select_for_update(of=("self", "order"))
     if provider_refund_id:
-        refund = candidates.filter(hyperswitch_refund_id=provider_refund_id).first()
+        refund = candidates.filter(provider_refund_id=provider_refund_id).first()
         if refund is not None:
             return refund
     for ident in (refund_id, provider_refund_id):
@@ -443,8 +443,8 @@ def apply_refund_status(
             return EventOutcome.IGNORED, refund  # pending, processing, review: nothing to do
         order = refund.order
         now = timezone.now()
-        if provider_refund_id and refund.hyperswitch_refund_id is None:
-            refund.hyperswitch_refund_id = provider_refund_id
+        if provider_refund_id and refund.provider_refund_id is None:
+            refund.provider_refund_id = provider_refund_id
         if status == Refund.Status.SUCCEEDED:
             _finalise_success(refund=refund, order=order, now=now)
         else:
@@ -472,7 +472,7 @@ TERMINAL_FIELDS = [
     "succeeded_at",
     "failed_at",
     "error_message",
-    "hyperswitch_refund_id",
+    "provider_refund_id",
     "updated_at",
 ]
 

@@ -43,7 +43,7 @@ def test_a_staff_refund_above_the_threshold_waits_without_calling_the_provider(p
     assert "awaiting approval" in page.content.decode()
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.AWAITING_APPROVAL
-    assert refund.hyperswitch_refund_id is None
+    assert refund.provider_refund_id is None
     assert psp.calls_to("POST", "/refunds") == []
     order.refresh_from_db()
     assert order.status == Order.Status.REFUND_PENDING  # the order's one open refund
@@ -58,7 +58,7 @@ def test_a_refund_under_the_threshold_goes_straight_to_the_provider(psp, setting
     page = staff_refund(finance, order)
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
     assert "waiting for the provider" in page.content.decode()
 
 
@@ -115,7 +115,7 @@ def test_a_second_finance_member_approves_and_the_provider_is_called(psp):
     assert "approved (€600.00), now pending" in page.content.decode()
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
     [call] = psp.calls_to("POST", "/refunds")
     assert call.body["refund_id"] == str(refund.pk)
     entry = AuditLog.objects.get(action="refund.approved", target_id=str(refund.pk))
@@ -165,7 +165,7 @@ def test_api_refunds_never_wait(psp, client_for):
     assert response.status_code == 200, response.content
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
 
 
 def test_a_waiting_refund_counts_as_the_orders_one_open_refund(psp):

@@ -67,7 +67,7 @@ def test_finance_staff_syncs_a_stuck_refund_in_the_admin(browser_page, live_serv
     staff.groups.add(*Group.objects.filter(name__in=["Finance", "Auditor"]))
 
     order = completed_order()
-    refund = opened_refund(order, reason="stuck", hyperswitch_refund_id=None)
+    refund = opened_refund(order, reason="stuck", provider_refund_id=None)
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=2))
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
     psp.refund_mode = "succeeded"  # the provider takes it and settles at once
