@@ -190,7 +190,7 @@ def test_refund_found_by_our_id_in_metadata_when_provider_id_is_missing(
 def test_a_refund_beyond_the_money_left_records_debt_instead_of_losing_it(
     pending_refund, post_webhook
 ):
-    from payments.ledger import post_entry
+    from tests.payments.ledger_helpers import post_entry
 
     seller = pending_refund.order.items.get().seller
     # 600 of the sale's 900 already left (a payout-like debit from pending).
