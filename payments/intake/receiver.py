@@ -46,11 +46,20 @@ def receive(
     else:
         kind = WebhookEvent.Kind.PAYMENT
     if kind == WebhookEvent.Kind.REFUND and not (note.refund_id or note.metadata_refund_id):
-        _store(note, kind, "error", "refund event without a refund id", remote_addr, source)
+        _store(
+            note, kind, EventOutcome.ERROR, "refund event without a refund id", remote_addr, source
+        )
         raise errors.MalformedWebhook("A refund event must carry a refund id.")
     if kind == WebhookEvent.Kind.PAYMENT and not note.payment_id:
-        _store(note, kind, "ignored", "payment event without a payment id", remote_addr, source)
-        return Receipt(200, {"status": "ignored"})
+        _store(
+            note,
+            kind,
+            EventOutcome.IGNORED,
+            "payment event without a payment id",
+            remote_addr,
+            source,
+        )
+        return Receipt(200, {"status": EventOutcome.IGNORED})
 
     event_key = _dedup_key(note.event_id)
     # A replay (same event_id) is recognised by one UPDATE that counts it on the stored event:
@@ -81,14 +90,23 @@ def receive(
         if not _count_redelivery(event_key):
             exc = claim.__cause__  # no such event after all: the INSERT failed otherwise
             logger.error("webhook processing failed: %s", exc)
-            _store(note, kind, "error", f"IntegrityError: {exc}"[:2000], remote_addr, source)
+            _store(
+                note, kind, EventOutcome.ERROR, f"IntegrityError: {exc}"[:2000], remote_addr, source
+            )
             raise exc from None
         outcome = EventOutcome.DUPLICATE
     except Exception as exc:
         # Nothing was applied (the transaction rolled back, the event_id stays free): answer
         # 500 so that the provider delivers it again, and keep a trace for staff.
         logger.exception("webhook processing failed")
-        _store(note, kind, "error", f"{type(exc).__name__}: {exc}"[:2000], remote_addr, source)
+        _store(
+            note,
+            kind,
+            EventOutcome.ERROR,
+            f"{type(exc).__name__}: {exc}"[:2000],
+            remote_addr,
+            source,
+        )
         raise
     webhook_events.labels(kind=kind, outcome=outcome).inc()
     return Receipt(200, {"status": outcome})
@@ -166,7 +184,9 @@ def _fields(note: Notification, kind: str, remote_addr, source) -> dict:
     }
 
 
-def _store(note: Notification, kind: str, outcome: str, detail: str, remote_addr, source) -> None:
+def _store(
+    note: Notification, kind: str, outcome: EventOutcome, detail: str, remote_addr, source
+) -> None:
     WebhookEvent.objects.create(
         **_fields(note, kind, remote_addr, source), outcome=outcome, detail=detail
     )
@@ -181,4 +201,4 @@ def _store_unprocessable(raw_body: bytes, remote_addr, source, detail: str) -> N
         remote_addr=remote_addr,
         source=source,
     )
-    webhook_events.labels(kind="unknown", outcome="error").inc()
+    webhook_events.labels(kind=WebhookEvent.Kind.UNKNOWN, outcome=EventOutcome.ERROR).inc()

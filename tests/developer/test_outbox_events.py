@@ -146,3 +146,27 @@ def test_payout_events_once_and_not_on_rollback(db, status):
 
     (event,) = events(f"payout.{status}")
     assert event.audience == [str(seller.pk)] and event.data["amount"] == payout.amount
+
+
+def test_without_a_recorder_the_process_refuses_to_start(settings):
+    """An event is never silently dropped: no recorder, no start (and no emit)."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    from veza import events
+
+    settings.EVENT_RECORDER = ""
+    events.recorder.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            apps.get_app_config("veza").ready()
+        with pytest.raises(ImproperlyConfigured):
+            events.emit("order.completed", object())
+        settings.EVENT_RECORDER = "developer.outbox.no_such_recorder"
+        events.recorder.cache_clear()
+        with pytest.raises(ImproperlyConfigured):
+            apps.get_app_config("veza").ready()
+    finally:
+        settings.EVENT_RECORDER = "developer.outbox.record_event"
+        events.recorder.cache_clear()
+    assert events.recorder().__name__ == "record_event"
