@@ -7,6 +7,7 @@ from payments.models.ledger import AppendOnlyQuerySet, LedgerEntry, SellerBalanc
 from payments.models.notes import DisputeNote, InternalNote, PayoutNote, RefundNote
 from payments.models.payouts import Payout, PayoutMethod
 from payments.models.refunds import Refund, RefundItem, RefundSyncBatch
+from payments.models.sandbox import SandboxObject
 from payments.models.transfers import SellerTransfer
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Refund",
     "RefundItem",
     "RefundSyncBatch",
+    "SandboxObject",
     "SellerBalance",
     "SellerTransfer",
     "WebhookEvent",

@@ -336,3 +336,29 @@ def test_provider_spellings_of_terminal_statuses_are_understood(
     )
     pending_refund.refresh_from_db()
     assert pending_refund.status == final
+
+
+def test_a_cache_flush_does_not_make_the_sandbox_forget_a_pending_refund(client_for, settings):
+    """The sandbox keeps what it was asked in the database: after a cache flush, a refund it
+    holds is found at reconciliation and settles, not "not found" (which would fail it)."""
+    from django.core.cache import cache
+
+    from payments.providers import get_provider
+    from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
+    from tests.marketplace.factories import completed_order, opened_refund
+
+    settings.HYPERSWITCH_BASE_URL = ""
+    order = completed_order()
+    refund = opened_refund(order)
+    get_provider().create_refund(
+        payment_id=order.hyperswitch_payment_id,
+        refund_id=str(refund.pk),
+        amount=refund.amount,
+        reason="requested_by_customer",
+        order_id=str(order.pk),
+    )
+    cache.clear()
+
+    assert reconcile_refund(refund=refund) == ReconcileOutcome.SUCCEEDED
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == (Refund.Status.SUCCEEDED, str(refund.pk))
