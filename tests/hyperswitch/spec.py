@@ -29,14 +29,18 @@ def document() -> dict:
 
 
 def _nullable_as_any_of(node):
-    """utoipa writes an optional ``$ref`` as ``{"allOf": [ref], "nullable": true}``; OAS 3.0
+    """Read the document as Hyperswitch means it. utoipa writes an optional ``$ref`` as ``{"allOf": [ref], "nullable": true}``; OAS 3.0
     validators then refuse ``null`` inside the ``allOf``. Spell the intent out: null, or the
     schema."""
     if isinstance(node, list):
         return [_nullable_as_any_of(item) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _nullable_as_any_of(value) for key, value in node.items()}
+    # A ``discriminator`` without ``mapping`` makes OAS validators look for a schema named after
+    # the value ("refund_details"); the ``oneOf`` branches' enums discriminate on their own.
+    node = {
+        key: _nullable_as_any_of(value) for key, value in node.items() if key != "discriminator"
+    }
     if node.get("nullable") is True:
         rest = {key: value for key, value in node.items() if key != "nullable"}
         return {"anyOf": [{"enum": [None]}, rest]}
