@@ -9,8 +9,8 @@ failure ("XPASS(strict)") the day the behaviour is fixed, and the mark must then
 import pytest
 
 from marketplace.models import Order
-from payments import payouts
 from payments.models import Payout, Refund
+from payments.payouts.services import run_payouts
 from tests.factories import CreatorFactory
 from tests.hyperswitch.webhook_bodies import (
     BODIES,
@@ -55,13 +55,13 @@ def test_a_full_body_with_a_wrong_signature_is_401(api_client):
 
 @pytest.fixture
 def pending_refund(db):
-    return opened_refund(completed_order(), hyperswitch_refund_id="ref_shapes_00000000000000001")
+    return opened_refund(completed_order(), provider_refund_id="ref_shapes_00000000000000001")
 
 
 def test_full_refund_succeeded_body_settles_the_refund(api_client, pending_refund):
     body = refund_body(
         "refund_succeeded",
-        refund_id=pending_refund.hyperswitch_refund_id,
+        refund_id=pending_refund.provider_refund_id,
         payment_id=pending_refund.order.hyperswitch_payment_id,
         amount=pending_refund.amount,
     )
@@ -76,7 +76,7 @@ def test_full_refund_succeeded_body_settles_the_refund(api_client, pending_refun
 def test_full_refund_failed_body_fails_the_refund_and_reopens_the_order(api_client, pending_refund):
     body = refund_body(
         "refund_failed",
-        refund_id=pending_refund.hyperswitch_refund_id,
+        refund_id=pending_refund.provider_refund_id,
         payment_id=pending_refund.order.hyperswitch_payment_id,
     )
 
@@ -144,7 +144,7 @@ def pending_payout(psp, db):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     return Payout.objects.get(seller=seller)
 
 
