@@ -25,7 +25,8 @@ from payments.checkout import place_order
 from payments.models import Payout, PayoutMethod, Refund
 from payments.payouts.release import release_due
 from payments.payouts.services import run_payouts
-from payments.refunds.services import apply_refund_status, open_refund, submit_refund
+from payments.refunds.services import open_refund, submit_refund
+from payments.refunds.settle import apply_refund_status
 
 BUYERS = ["demo_user", "demo_premium"]
 

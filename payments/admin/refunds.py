@@ -38,9 +38,9 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.notes import add_dispute_note, add_refund_note
+from payments.refunds.approvals import approve_refund, reject_refund
 from payments.refunds.reconcile import reconcile_refund
 from payments.refunds.selectors import stuck_refunds
-from payments.refunds.services import approve_refund, reject_refund
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
 from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table

@@ -6,7 +6,7 @@ from payments.intake.webhooks import Notification
 from payments.models import EventOutcome, WebhookEvent
 from payments.payouts.services import apply_payout_event
 from payments.providers import payout_event_status
-from payments.refunds.services import apply_refund_status
+from payments.refunds.settle import apply_refund_status
 
 
 def dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, str]:

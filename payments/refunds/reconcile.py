@@ -10,7 +10,8 @@ from payments.metrics import refund_reconciliations
 from payments.models import Refund
 from payments.providers import ProviderError, get_provider
 from payments.refunds.selectors import stuck_refunds
-from payments.refunds.services import apply_refund_status, submit_refund
+from payments.refunds.services import submit_refund
+from payments.refunds.settle import apply_refund_status
 
 logger = logging.getLogger(__name__)
 

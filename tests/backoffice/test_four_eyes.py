@@ -190,7 +190,7 @@ def test_a_negative_threshold_is_refused_at_start_up():
 def test_the_refund_service_checks_staff_permissions_whoever_calls_it(psp):
     """A second caller of the service (a shell, a task) cannot skip what the admin checks."""
     from payments import errors
-    from payments.refunds.services import approve_refund
+    from payments.refunds.approvals import approve_refund
     from tests.factories import UserFactory
 
     order = large_order()

@@ -10,7 +10,7 @@ from payments.checkout import apply_payment_status
 from payments.disputes.services import DisputeEvent, apply_dispute_event
 from payments.models import Dispute, Payout, Refund
 from payments.payouts.services import apply_payout_status, create_payout
-from payments.refunds.services import apply_refund_status
+from payments.refunds.settle import apply_refund_status
 from playlists import services as playlist_services
 from tests.factories import CreatorFactory, UserFactory
 from tests.marketplace.factories import OrderFactory, completed_order, opened_refund

@@ -19,7 +19,9 @@ from payments.payouts.methods import set_payouts_paused
 from payments.payouts.reconcile import reconcile_payouts
 from payments.payouts.release import release_due, release_order
 from payments.payouts.services import retry_payout, run_payouts, submit_payout
-from payments.refunds.services import apply_refund_status, approve_refund, open_refund
+from payments.refunds.approvals import approve_refund
+from payments.refunds.services import open_refund
+from payments.refunds.settle import apply_refund_status
 from tests.factories import AdminFactory, CreatorFactory
 from tests.marketplace.factories import opened_refund
 from tests.payments.payout_helpers import past_window, released, sold, with_method
