@@ -1,3 +1,3 @@
 """The payments back-office: each console registers its ModelAdmins when imported."""
 
-from payments.admin import payouts, refunds  # noqa: F401
+from payments.admin import disputes, money, payouts, refunds, webhooks  # noqa: F401
