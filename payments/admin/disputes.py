@@ -3,22 +3,28 @@
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Case, F, IntegerField, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from marketplace.models import License
-from payments.admin.notes import (
-    InternalNotesMixin,
-    describe_timeline_item,
+from payments.admin.common import (
+    dispute_colour,
+    licences_table,
+    order_link,
+    order_summary,
+    status_badge,
 )
-from payments.models import (
-    Dispute,
-    LedgerEntry,
-)
+from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.models import Dispute, DisputeNote, LedgerEntry
 from payments.notes import add_dispute_note
 from payments.timeline import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+    when,
+)
 from veza.money import format_money as money
 
 
@@ -35,6 +41,10 @@ class DisputeOpenFirst(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(status__in=Dispute.TERMINAL)
         return queryset
+
+
+class DisputeNoteInline(NoteInline):
+    model = DisputeNote
 
 
 @admin.register(Dispute)
@@ -78,10 +88,10 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         ),
         ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
         ("Money", {"fields": ("ledger_table",)}),
-        ("Internal notes", {"fields": ("notes_table",)}),
         ("Timeline", {"fields": ("timeline_table",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
+    inlines = [DisputeNoteInline]
     note_subject = "dispute"
 
     def get_ordering(self, request):
@@ -95,12 +105,11 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="dispute", ordering="id")
     def short_id(self, dispute: Dispute) -> str:
-        return str(dispute.pk)[:8]
+        return short_id(dispute.pk)
 
     @admin.display(description="order", ordering="order")
     def order_link(self, dispute: Dispute) -> str:
-        url = reverse("admin:marketplace_order_change", args=[dispute.order_id])
-        return format_html('<a href="{}">{}</a>', url, str(dispute.order_id)[:8])
+        return order_link(dispute.order_id)
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, dispute: Dispute) -> str:
@@ -108,14 +117,7 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, dispute: Dispute) -> str:
-        colour = "#c62828" if dispute.status in ("lost", "accepted", "expired") else "#d98c00"
-        if dispute.status in Dispute.RETURNS_MONEY:
-            colour = "#2e7d32"
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            colour,
-            dispute.get_status_display(),
-        )
+        return status_badge(dispute.get_status_display(), dispute_colour(dispute))
 
     @admin.display(description="evidence due", ordering="evidence_due_at")
     def evidence_due(self, dispute: Dispute) -> str:
@@ -125,23 +127,14 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         if overdue:
             return format_html(
                 '<strong class="vz-overdue" style="color:#c62828">overdue: {}</strong>',
-                dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M"),
+                when(dispute.evidence_due_at),
             )
-        return dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M")
+        return when(dispute.evidence_due_at)
 
     @admin.display(description="order")
     def order_summary(self, dispute: Dispute) -> str:
         order = dispute.order
-        url = reverse("admin:marketplace_order_change", args=[order.pk])
-        return format_html(
-            '<a href="{}">{}</a> — {} — buyer {} — total {} — payment {}',
-            url,
-            order.pk,
-            order.get_status_display(),
-            order.buyer.username,
-            money(order.total_amount, order.currency),
-            order.hyperswitch_payment_id or "—",
-        )
+        return order_summary(order, [("payment", order.hyperswitch_payment_id or "—")])
 
     @admin.display(description="sellers")
     def sellers_table(self, dispute: Dispute) -> str:
@@ -162,14 +155,7 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="licences")
     def licences_table(self, dispute: Dispute) -> str:
-        licences = License.objects.filter(order=dispute.order_id).select_related("product")
-        return html_table(
-            ["product", "granted", "suspended", "revoked"],
-            [
-                (lic.product.title, lic.granted_at, lic.suspended_at or "—", lic.revoked_at or "—")
-                for lic in licences
-            ],
-        )
+        return licences_table(dispute.order_id)
 
     @admin.display(description="ledger entries of the dispute")
     def ledger_table(self, dispute: Dispute) -> str:
@@ -189,14 +175,6 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
                 )
                 for e in entries.order_by("created_at")
             ],
-        )
-
-    @admin.display(description="notes")
-    def notes_table(self, dispute: Dispute) -> str:
-        notes = dispute.notes.select_related("author")
-        return html_table(
-            ["when", "by", "note"],
-            [(n.created_at, n.author.username if n.author else "—", n.text) for n in notes],
         )
 
     @admin.display(description="everything that happened, oldest first")

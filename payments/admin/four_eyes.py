@@ -9,10 +9,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from payments.admin.common import refund_link
 from payments.models import (
     Refund,
 )
 from payments.refunds.services import approve_refund, reject_refund
+from veza.admin_tools import short_id
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 
@@ -32,8 +34,7 @@ class FourEyesDecisionsMixin:
         return request.user.has_perm("payments.approve_refund")
 
     def _refund_link(self, refund: Refund) -> str:
-        url = reverse("admin:payments_refund_change", args=[refund.pk])
-        return format_html('<a href="{}">refund {}</a>', url, str(refund.pk)[:8])
+        return refund_link(refund.pk, f"refund {short_id(refund.pk)}")
 
     @admin.action(description="Approve… (four eyes: not your own)", permissions=["approve"])
     def approve_refunds(self, request, queryset):

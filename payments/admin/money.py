@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from audit.admin_export import CsvExportMixin, major
+from payments.admin.common import order_link, refund_link
 from payments.admin.filters import CurrencyFilter
 from payments.admin.notes import (
     describe_timeline_item,
@@ -211,18 +212,11 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="order", ordering="order")
     def order_link(self, entry: LedgerEntry) -> str:
-        return _short_link("admin:marketplace_order_change", entry.order_id)
+        return order_link(entry.order_id)
 
     @admin.display(description="refund", ordering="refund")
     def refund_link(self, entry: LedgerEntry) -> str:
-        return _short_link("admin:payments_refund_change", entry.refund_id)
-
-
-def _short_link(url_name: str, pk) -> str:
-    """A linked object as the lists show it: the first 8 characters of its id."""
-    if pk is None:
-        return "—"
-    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), str(pk)[:8])
+        return refund_link(entry.refund_id)
 
 
 @admin.register(SellerTransfer)

@@ -14,14 +14,21 @@ from django.utils.timesince import timesince
 
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
-from marketplace.models import License, OrderItem
+from marketplace.models import OrderItem
+from payments.admin.common import (
+    STATUS_COLOURS,
+    licences_table,
+    order_link,
+    order_summary,
+    refund_link,
+    status_badge,
+)
 from payments.admin.four_eyes import FourEyesDecisionsMixin
 from payments.admin.notes import (
     InternalNotesMixin,
     NoteInline,
     describe_timeline_item,
 )
-from payments.admin.overview import STATUS_COLOURS
 from payments.models import (
     LedgerEntry,
     Refund,
@@ -30,11 +37,18 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.notes import add_refund_note
-from payments.refunds.reconcile import reconcile_refund
+from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
 from payments.refunds.selectors import stuck_refunds
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+    when,
+)
 from veza.money import format_money as money
 
 SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
@@ -169,12 +183,11 @@ class RefundAdmin(
     # --- list columns ---------------------------------------------------------------------
     @admin.display(description="refund", ordering="id")
     def short_id(self, refund: Refund) -> str:
-        return str(refund.pk)[:8]
+        return short_id(refund.pk)
 
     @admin.display(description="order", ordering="order")
     def order_link(self, refund: Refund) -> str:
-        url = reverse("admin:marketplace_order_change", args=[refund.order_id])
-        return format_html('<a href="{}">{}</a>', url, str(refund.order_id)[:8])
+        return order_link(refund.order_id)
 
     @admin.display(description="buyer", ordering="order__buyer__username")
     def buyer(self, refund: Refund) -> str:
@@ -190,11 +203,7 @@ class RefundAdmin(
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, refund: Refund) -> str:
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            STATUS_COLOURS.get(refund.status, "#666"),
-            refund.get_status_display(),
-        )
+        return status_badge(refund.get_status_display(), STATUS_COLOURS.get(refund.status, "#666"))
 
     @admin.display(description="provider id", ordering="provider_refund_id")
     def provider_id(self, refund: Refund) -> str:
@@ -208,16 +217,9 @@ class RefundAdmin(
     @admin.display(description="order")
     def order_summary(self, refund: Refund) -> str:
         order = refund.order
-        url = reverse("admin:marketplace_order_change", args=[order.pk])
-        return format_html(
-            '<a href="{}">{}</a> — {} — buyer {} — total {} — paid {} — refund deadline {}',
-            url,
-            order.pk,
-            order.get_status_display(),
-            order.buyer.username,
-            money(order.total_amount, order.currency),
-            order.completed_at or "—",
-            order.refund_deadline or "—",
+        return order_summary(
+            order,
+            [("paid", when(order.completed_at)), ("refund deadline", when(order.refund_deadline))],
         )
 
     @admin.display(description="items")
@@ -230,14 +232,7 @@ class RefundAdmin(
 
     @admin.display(description="licences")
     def licences_table(self, refund: Refund) -> str:
-        licences = License.objects.filter(order=refund.order_id).select_related("product", "buyer")
-        return html_table(
-            ["product", "holder", "granted", "revoked"],
-            [
-                (lic.product.title, lic.buyer.username, lic.granted_at, lic.revoked_at or "active")
-                for lic in licences
-            ],
-        )
+        return licences_table(refund.order_id)
 
     @admin.display(description="ledger entries of the order")
     def ledger_table(self, refund: Refund) -> str:
@@ -322,11 +317,7 @@ class RefundAdmin(
         return None
 
     def _sync_one(self, request, refund: Refund) -> None:
-        link = format_html(
-            '<a href="{}">Refund {}</a>',
-            reverse("admin:payments_refund_change", args=[refund.pk]),
-            str(refund.pk)[:8],
-        )
+        link = refund_link(refund.pk, f"Refund {short_id(refund.pk)}")
         before = refund.status
         if refund.is_terminal:
             status = refund.get_status_display().lower()
@@ -347,17 +338,25 @@ class RefundAdmin(
                 messages.WARNING,
             )
             return
+        outcome, error = None, ""
         try:
             outcome = reconcile_refund(refund=refund)
         except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
-            outcome = f"error: {exc}"
+            error = str(exc)
         refund.refresh_from_db()
+        details = {
+            "before": before,
+            "after": refund.status,
+            "outcome": "error" if outcome is None else outcome.value,
+        }
+        if outcome is None:
+            details["error"] = error
         record(
             action="admin.refund_sync",
             actor=request.user,
             target=refund,
             request=request,
-            details={"before": before, "after": refund.status, "outcome": outcome},
+            details=details,
         )
         if refund.status == Refund.Status.SUCCEEDED:
             text, level = (
@@ -366,9 +365,9 @@ class RefundAdmin(
             )
         elif refund.status == Refund.Status.FAILED:
             text, level = f"the provider reports it failed: {refund.error_message}", messages.ERROR
-        elif outcome.startswith("error"):
-            text, level = f"could not be synced ({outcome}).", messages.ERROR
-        elif outcome == "unreachable":
+        elif outcome is None:
+            text, level = f"could not be synced (error: {error}).", messages.ERROR
+        elif outcome == ReconcileOutcome.UNREACHABLE:
             text = "the provider did not answer; still pending, reconciliation retries it."
             level = messages.WARNING
         else:
@@ -415,11 +414,7 @@ class RefundSyncBatchAdmin(ReadOnlyAdmin):
         rows = []
         for result in batch.results:
             refund_id = result.get("refund", "")
-            link = format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:payments_refund_change", args=[refund_id]),
-                refund_id[:8],
-            )
+            link = refund_link(refund_id)
             if "error" in result:
                 rows.append((link, "error", result["error"]))
             else:
