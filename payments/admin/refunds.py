@@ -23,6 +23,7 @@ from payments.admin.common import (
     refund_link,
     status_badge,
 )
+from payments.admin.filters import StuckFilter
 from payments.admin.four_eyes import FourEyesDecisionsMixin
 from payments.admin.notes import (
     InternalNotesMixin,
@@ -38,7 +39,6 @@ from payments.models import (
 )
 from payments.notes import add_refund_note
 from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
-from payments.refunds.selectors import stuck_refunds
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
 from veza.admin_tools import (
@@ -56,19 +56,6 @@ SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
 
 class RefundNoteInline(NoteInline):
     model = RefundNote
-
-
-class StuckFilter(admin.SimpleListFilter):
-    title = "stuck"
-    parameter_name = "stuck"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Stuck (pending too long)")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset & stuck_refunds()
-        return queryset
 
 
 @admin.register(Refund)
