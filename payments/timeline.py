@@ -1,4 +1,8 @@
-"""Reads of the payments app: refunds, balances, transfers, and the "stuck refund" rule."""
+"""What happened to refunds, an order, disputes, payouts or a seller, as one timeline."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
 from django.db.models import Q
 
@@ -18,6 +22,38 @@ from payments.models import (
 TIMELINE_LIMIT = 200  # per source: a busy seller's page shows its latest history
 
 
+@dataclass(frozen=True)
+class AuditItem:
+    when: datetime
+    entry: AuditLog
+    source: ClassVar[str] = "audit"
+
+
+@dataclass(frozen=True)
+class WebhookItem:
+    when: datetime
+    entry: WebhookEvent
+    source: ClassVar[str] = "webhook"
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    when: datetime
+    entry: LedgerEntry
+    source: ClassVar[str] = "ledger"
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    when: datetime
+    entry: RefundNote | DisputeNote | PayoutNote
+    about: str  # "refund", "dispute", "payout"
+    source: ClassVar[str] = "note"
+
+
+TimelineItem = AuditItem | WebhookItem | LedgerItem | NoteItem
+
+
 def timeline(
     *,
     refund_ids=(),
@@ -27,7 +63,7 @@ def timeline(
     seller_id=None,
     currency: str | None = None,
     limit: int = TIMELINE_LIMIT,
-) -> list[dict]:
+) -> list[TimelineItem]:
     """One chronological list of what happened to refunds, an order, disputes, payouts or a
     seller: audit entries, provider webhook events, ledger entries and staff's internal notes
     about them, oldest first. Each source gives at most its ``limit`` latest entries.
@@ -74,24 +110,24 @@ def timeline(
         (PayoutNote.objects.filter(payout_id__in=payout_ids), "payout"),
     ]
 
-    items = [
-        {"when": e.created_at, "source": "audit", "entry": e}
+    items: list[TimelineItem] = [
+        AuditItem(when=e.created_at, entry=e)
         for e in audit.select_related("actor").order_by("-created_at")[:limit]
     ]
     items += [
-        {"when": e.received_at, "source": "webhook", "entry": e}
+        WebhookItem(when=e.received_at, entry=e)
         for e in events.distinct().order_by("-received_at")[:limit]
     ]
     items += [
-        {"when": e.created_at, "source": "ledger", "entry": e}
+        LedgerItem(when=e.created_at, entry=e)
         for e in ledger.distinct().select_related("seller").order_by("-created_at")[:limit]
     ]
     for queryset, about in notes:
         items += [
-            {"when": n.created_at, "source": "note", "entry": n, "about": about}
+            NoteItem(when=n.created_at, entry=n, about=about)
             for n in queryset.select_related("author").order_by("-created_at")[:limit]
         ]
-    return sorted(items, key=lambda item: item["when"])
+    return sorted(items, key=lambda item: item.when)
 
 
 def _webhook_events(*, refund_ids, refs, order_id, dispute_ids, payout_ids):

@@ -1,53 +1,56 @@
-"""The refund console and read-only views of the ledger, transfers and webhook events.
+"""The refund console and the progress of bulk syncs.
 
 Refunds change only through actions, and the actions call the same services as the API and
 the reconciliation task (``payments.services``), never a copy of them.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, IntegerField, Prefetch, Sum, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Prefetch
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
-from marketplace.models import License, OrderItem
-from payments.admin.filters import CurrencyFilter
+from marketplace.models import OrderItem
+from payments.admin.common import (
+    STATUS_COLOURS,
+    licences_table,
+    order_link,
+    order_summary,
+    refund_link,
+    status_badge,
+)
+from payments.admin.filters import StuckFilter
+from payments.admin.four_eyes import FourEyesDecisionsMixin
 from payments.admin.notes import (
     InternalNotesMixin,
     NoteInline,
     describe_timeline_item,
 )
-from payments.admin.overview import STATUS_COLOURS
 from payments.models import (
-    Dispute,
     LedgerEntry,
-    Payout,
     Refund,
     RefundNote,
     RefundSyncBatch,
-    SellerBalance,
-    SellerTransfer,
     WebhookEvent,
 )
-from payments.notes import add_dispute_note, add_refund_note
-from payments.refunds.approvals import approve_refund, reject_refund
-from payments.refunds.reconcile import reconcile_refund
-from payments.refunds.selectors import stuck_refunds
+from payments.notes import add_refund_note
+from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
-from veza.exceptions import DomainError
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+    when,
+)
 from veza.money import format_money as money
 
-TIMELINE_PAYOUTS = 50  # a seller's page: the history of its latest payouts
 SYNC_IN_REQUEST = 20  # more refunds than this are synced on the worker
 
 
@@ -55,29 +58,10 @@ class RefundNoteInline(NoteInline):
     model = RefundNote
 
 
-class StuckFilter(admin.SimpleListFilter):
-    title = "stuck"
-    parameter_name = "stuck"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Stuck (pending too long)")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset & stuck_refunds()
-        return queryset
-
-
-class RejectRefundForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=1000,
-        help_text="Why the refund is not granted (audited, shown on the refund).",
-    )
-
-
 @admin.register(Refund)
-class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
+class RefundAdmin(
+    FourEyesDecisionsMixin, InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin
+):
     list_display = (
         "short_id",
         "order_link",
@@ -186,12 +170,11 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
     # --- list columns ---------------------------------------------------------------------
     @admin.display(description="refund", ordering="id")
     def short_id(self, refund: Refund) -> str:
-        return str(refund.pk)[:8]
+        return short_id(refund.pk)
 
     @admin.display(description="order", ordering="order")
     def order_link(self, refund: Refund) -> str:
-        url = reverse("admin:marketplace_order_change", args=[refund.order_id])
-        return format_html('<a href="{}">{}</a>', url, str(refund.order_id)[:8])
+        return order_link(refund.order_id)
 
     @admin.display(description="buyer", ordering="order__buyer__username")
     def buyer(self, refund: Refund) -> str:
@@ -207,11 +190,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, refund: Refund) -> str:
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            STATUS_COLOURS.get(refund.status, "#666"),
-            refund.get_status_display(),
-        )
+        return status_badge(refund.get_status_display(), STATUS_COLOURS.get(refund.status, "#666"))
 
     @admin.display(description="provider id", ordering="provider_refund_id")
     def provider_id(self, refund: Refund) -> str:
@@ -225,16 +204,9 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
     @admin.display(description="order")
     def order_summary(self, refund: Refund) -> str:
         order = refund.order
-        url = reverse("admin:marketplace_order_change", args=[order.pk])
-        return format_html(
-            '<a href="{}">{}</a> — {} — buyer {} — total {} — paid {} — refund deadline {}',
-            url,
-            order.pk,
-            order.get_status_display(),
-            order.buyer.username,
-            money(order.total_amount, order.currency),
-            order.completed_at or "—",
-            order.refund_deadline or "—",
+        return order_summary(
+            order,
+            [("paid", when(order.completed_at)), ("refund deadline", when(order.refund_deadline))],
         )
 
     @admin.display(description="items")
@@ -247,14 +219,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
 
     @admin.display(description="licences")
     def licences_table(self, refund: Refund) -> str:
-        licences = License.objects.filter(order=refund.order_id).select_related("product", "buyer")
-        return html_table(
-            ["product", "holder", "granted", "revoked"],
-            [
-                (lic.product.title, lic.buyer.username, lic.granted_at, lic.revoked_at or "active")
-                for lic in licences
-            ],
-        )
+        return licences_table(refund.order_id)
 
     @admin.display(description="ledger entries of the order")
     def ledger_table(self, refund: Refund) -> str:
@@ -339,11 +304,7 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
         return None
 
     def _sync_one(self, request, refund: Refund) -> None:
-        link = format_html(
-            '<a href="{}">Refund {}</a>',
-            reverse("admin:payments_refund_change", args=[refund.pk]),
-            str(refund.pk)[:8],
-        )
+        link = refund_link(refund.pk, f"Refund {short_id(refund.pk)}")
         before = refund.status
         if refund.is_terminal:
             status = refund.get_status_display().lower()
@@ -364,17 +325,25 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
                 messages.WARNING,
             )
             return
+        outcome, error = None, ""
         try:
             outcome = reconcile_refund(refund=refund)
         except Exception as exc:  # noqa: BLE001 - reported to the operator, per refund
-            outcome = f"error: {exc}"
+            error = str(exc)
         refund.refresh_from_db()
+        details = {
+            "before": before,
+            "after": refund.status,
+            "outcome": "error" if outcome is None else outcome.value,
+        }
+        if outcome is None:
+            details["error"] = error
         record(
             action="admin.refund_sync",
             actor=request.user,
             target=refund,
             request=request,
-            details={"before": before, "after": refund.status, "outcome": outcome},
+            details=details,
         )
         if refund.status == Refund.Status.SUCCEEDED:
             text, level = (
@@ -383,152 +352,15 @@ class RefundAdmin(InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadO
             )
         elif refund.status == Refund.Status.FAILED:
             text, level = f"the provider reports it failed: {refund.error_message}", messages.ERROR
-        elif outcome.startswith("error"):
-            text, level = f"could not be synced ({outcome}).", messages.ERROR
-        elif outcome == "unreachable":
+        elif outcome is None:
+            text, level = f"could not be synced (error: {error}).", messages.ERROR
+        elif outcome == ReconcileOutcome.UNREACHABLE:
             text = "the provider did not answer; still pending, reconciliation retries it."
             level = messages.WARNING
         else:
             text = "still pending at the provider; the webhook or reconciliation will settle it."
             level = messages.WARNING
         self.message_user(request, format_html("{}: {}", link, text), level)
-
-    # --- four eyes ---------------------------------------------------------------------------
-    def has_approve_permission(self, request) -> bool:
-        return request.user.has_perm("payments.approve_refund")
-
-    def _refund_link(self, refund: Refund) -> str:
-        url = reverse("admin:payments_refund_change", args=[refund.pk])
-        return format_html('<a href="{}">refund {}</a>', url, str(refund.pk)[:8])
-
-    @admin.action(description="Approve… (four eyes: not your own)", permissions=["approve"])
-    def approve_refunds(self, request, queryset):
-        """A second Finance member lets waiting refunds go on to the provider, once confirmed."""
-        refunds = list(queryset.select_related("order", "requested_by").order_by("created_at"))
-        if request.POST.get("confirm") != "yes":
-            return self._decision_page(request, refunds, "approve", action="approve_refunds")
-        for refund in refunds:
-            self._approve_one(request, refund)
-        return None
-
-    @admin.action(description="Reject… (four eyes: not your own)", permissions=["approve"])
-    def reject_refunds(self, request, queryset):
-        """A second Finance member refuses waiting refunds; their orders are restored."""
-        refunds = list(queryset.select_related("order", "requested_by").order_by("created_at"))
-        form = RejectRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
-        if not form.is_bound or not form.is_valid():
-            return self._decision_page(
-                request, refunds, "reject", action="reject_refunds", form=form
-            )
-        for refund in refunds:
-            self._reject_one(request, refund, form.cleaned_data["reason"])
-        return None
-
-    def _decision_page(self, request, refunds, decision: str, *, action: str = "", form=None):
-        """What approving or rejecting will do, with the money as staff read it."""
-        own = [r for r in refunds if r.requested_by_id == request.user.pk]
-        waiting = [r for r in refunds if r.status == Refund.Status.AWAITING_APPROVAL]
-        totals: dict[str, int] = {}
-        for refund in waiting:
-            totals[refund.currency] = totals.get(refund.currency, 0) + refund.amount
-        return TemplateResponse(
-            request,
-            "admin/payments/refund/decision_confirmation.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"{decision.capitalize()} refunds awaiting approval",
-                "decision": decision,
-                "refunds": refunds,
-                "own": own,
-                "not_waiting": [r for r in refunds if r not in waiting],
-                "totals": [money(amount, currency) for currency, amount in totals.items()],
-                "form": form,
-                "opts": self.model._meta,
-                "action": action,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    def _approve_one(self, request, refund: Refund) -> None:
-        link = self._refund_link(refund)
-        try:
-            submission = approve_refund(
-                refund_id=refund.pk, approved_by=request.user, request=request
-            )
-        except DomainError as exc:
-            self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
-            return
-        status = submission.refund.get_status_display().lower()
-        self.message_user(
-            request,
-            format_html(
-                "{}: approved ({}), now {} — {}",
-                link,
-                money(submission.refund.amount, submission.refund.currency),
-                status,
-                submission.message,
-            ),
-            messages.SUCCESS if submission.accepted else messages.WARNING,
-        )
-
-    def _reject_one(self, request, refund: Refund, reason: str) -> None:
-        link = self._refund_link(refund)
-        try:
-            reject_refund(
-                refund_id=refund.pk, rejected_by=request.user, reason=reason, request=request
-            )
-        except DomainError as exc:
-            self.message_user(request, format_html("{}: {}", link, exc.detail), messages.ERROR)
-            return
-        self.message_user(
-            request,
-            format_html(
-                "{}: rejected ({} not refunded); the order is back to where it was.",
-                link,
-                money(refund.amount, refund.currency),
-            ),
-            messages.SUCCESS,
-        )
-
-    def get_urls(self):
-        def decision(name: str, view):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(view),
-                name=f"payments_refund_{name}",
-            )
-
-        return [
-            decision("approve", self.approve_view),
-            decision("reject", self.reject_view),
-            *super().get_urls(),
-        ]
-
-    def _decision_target(self, request, object_id) -> Refund:
-        if not self.has_approve_permission(request):
-            # The admin's audit middleware records the refusal (admin.refused).
-            raise PermissionDenied("Deciding a refund needs the approve_refund permission.")
-        refund = self.get_object(request, object_id)
-        if refund is None:
-            raise Http404("No such refund.")
-        return refund
-
-    def approve_view(self, request, object_id):
-        """The refund page's "Approve…": GET shows what will happen, POST approves."""
-        refund = self._decision_target(request, object_id)
-        if request.method != "POST":
-            return self._decision_page(request, [refund], "approve")
-        self._approve_one(request, refund)
-        return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
-
-    def reject_view(self, request, object_id):
-        """The refund page's "Reject…": GET shows what will happen, POST (a reason) rejects."""
-        refund = self._decision_target(request, object_id)
-        form = RejectRefundForm(request.POST if request.method == "POST" else None)
-        if request.method != "POST" or not form.is_valid():
-            return self._decision_page(request, [refund], "reject", form=form)
-        self._reject_one(request, refund, form.cleaned_data["reason"])
-        return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
 
 
 @admin.register(RefundSyncBatch)
@@ -569,429 +401,9 @@ class RefundSyncBatchAdmin(ReadOnlyAdmin):
         rows = []
         for result in batch.results:
             refund_id = result.get("refund", "")
-            link = format_html(
-                '<a href="{}">{}</a>',
-                reverse("admin:payments_refund_change", args=[refund_id]),
-                refund_id[:8],
-            )
+            link = refund_link(refund_id)
             if "error" in result:
                 rows.append((link, "error", result["error"]))
             else:
                 rows.append((link, f"{result['before']} → {result['after']}", result["outcome"]))
         return html_table(["refund", "result", "detail"], rows)
-
-
-@admin.register(SellerBalance)
-class SellerBalanceAdmin(ReadOnlyAdmin):
-    """A seller's page: its four amounts, and links to every entry, transfer and payout."""
-
-    list_display = (
-        "seller",
-        "currency",
-        "pending_display",
-        "available_display",
-        "held_display",
-        "debt_display",
-        "total_display",
-        "updated_at",
-    )
-    list_filter = ("currency",)
-    search_fields = ("seller__username", "seller__email")
-    list_select_related = ("seller",)
-    fieldsets = (
-        (
-            "Balance",
-            {
-                "fields": (
-                    "seller",
-                    "currency",
-                    "pending_display",
-                    "available_display",
-                    "held_display",
-                    "debt_display",
-                    "total_display",
-                    "ledger_check",
-                )
-            },
-        ),
-        ("Follow the money", {"fields": ("links", "recent_entries")}),
-        ("Timeline", {"fields": ("timeline_table",)}),
-    )
-    readonly_fields = flatten_fieldsets(fieldsets)
-
-    @admin.display(description="everything that happened, oldest first (the latest of each kind)")
-    def timeline_table(self, balance: SellerBalance) -> str:
-        payout_ids = list(
-            Payout.objects.filter(seller_id=balance.seller_id, currency=balance.currency)
-            .order_by("-created_at")
-            .values_list("pk", flat=True)[:TIMELINE_PAYOUTS]
-        )
-        items = timeline(
-            seller_id=balance.seller_id,
-            currency=balance.currency,
-            payout_ids=payout_ids,
-            limit=TIMELINE_PAYOUTS * 2,
-        )
-        return timeline_table(items, describe_timeline_item)
-
-    @admin.display(description="pending", ordering="pending")
-    def pending_display(self, balance: SellerBalance) -> str:
-        return money(balance.pending, balance.currency)
-
-    @admin.display(description="available", ordering="available")
-    def available_display(self, balance: SellerBalance) -> str:
-        return money(balance.available, balance.currency)
-
-    @admin.display(description="held", ordering="held")
-    def held_display(self, balance: SellerBalance) -> str:
-        return money(balance.held, balance.currency)
-
-    @admin.display(description="debt", ordering="debt")
-    def debt_display(self, balance: SellerBalance) -> str:
-        return (
-            money(-balance.debt, balance.currency) if balance.debt else money(0, balance.currency)
-        )
-
-    @admin.display(description="total owed to the seller")
-    def total_display(self, balance: SellerBalance) -> str:
-        return money(balance.total, balance.currency)
-
-    @admin.display(description="ledger check")
-    def ledger_check(self, balance: SellerBalance) -> str:
-        sums = LedgerEntry.objects.filter(
-            seller_id=balance.seller_id, currency=balance.currency
-        ).aggregate(
-            pending=Sum("pending_delta"),
-            available=Sum("available_delta"),
-            held=Sum("held_delta"),
-            debt=Sum("debt_delta"),
-        )
-        ok = all(getattr(balance, k) == (v or 0) for k, v in sums.items())
-        return "equals the sum of its entries" if ok else "DIFFERS from its entries"
-
-    @admin.display(description="links")
-    def links(self, balance: SellerBalance) -> str:
-        query = f"seller__id__exact={balance.seller_id}"
-        targets = [
-            (
-                "ledger entries",
-                "admin:payments_ledgerentry_changelist",
-                f"&currency={balance.currency}",
-            ),
-            ("transfers", "admin:payments_sellertransfer_changelist", ""),
-            ("payouts", "admin:payments_payout_changelist", ""),
-        ]
-        return format_html_join(
-            " · ",
-            '<a href="{}?{}{}">{}</a>',
-            ((reverse(name), query, extra, label) for label, name, extra in targets),
-        )
-
-    @admin.display(description="latest entries")
-    def recent_entries(self, balance: SellerBalance) -> str:
-        entries = LedgerEntry.objects.filter(
-            seller_id=balance.seller_id, currency=balance.currency
-        ).order_by("-created_at")[:20]
-        return html_table(
-            ["when", "kind", "effect", "pending", "available", "held", "debt", "total after"],
-            [
-                (
-                    e.created_at,
-                    e.get_kind_display(),
-                    money(e.applied_amount, e.currency, signed=True),
-                    money(e.pending_delta, e.currency, signed=True),
-                    money(e.available_delta, e.currency, signed=True),
-                    money(e.held_delta, e.currency, signed=True),
-                    money(e.debt_delta, e.currency, signed=True),
-                    money(e.balance_after, e.currency),
-                )
-                for e in entries
-            ],
-        )
-
-
-@admin.register(LedgerEntry)
-class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "seller",
-        "kind",
-        "requested",
-        "applied",
-        "balance",
-        "order_link",
-        "refund_link",
-    )
-    list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("seller__username", "seller__email")
-    search_help_text = "Entry, order or refund id (or their first characters), seller"
-    id_prefix_fields = ("id", "order_id", "refund_id")
-    list_select_related = ("seller",)
-    export_columns = [
-        ("created_at", lambda e: e.created_at.isoformat()),
-        ("entry_id", lambda e: str(e.pk)),
-        ("seller", lambda e: e.seller.email),
-        ("kind", lambda e: e.kind),
-        ("currency", lambda e: e.currency),
-        ("requested", major("requested_amount")),
-        ("applied", major("applied_amount")),
-        ("applied_minor", lambda e: e.applied_amount),
-        ("balance_after", major("balance_after")),
-        ("order_id", lambda e: str(e.order_id or "")),
-        ("refund_id", lambda e: str(e.refund_id or "")),
-    ]
-    export_amount = ("applied_amount", "applied")
-    export_fields = (
-        "created_at",
-        "pk",
-        "seller__email",
-        "kind",
-        "currency",
-        "requested_amount",
-        "applied_amount",
-        "balance_after",
-        "order_id",
-        "refund_id",
-    )
-
-    @admin.display(description="requested", ordering="requested_amount")
-    def requested(self, entry: LedgerEntry) -> str:
-        return money(entry.requested_amount, entry.currency, signed=True)
-
-    @admin.display(description="applied", ordering="applied_amount")
-    def applied(self, entry: LedgerEntry) -> str:
-        return money(entry.applied_amount, entry.currency, signed=True)
-
-    @admin.display(description="balance after", ordering="balance_after")
-    def balance(self, entry: LedgerEntry) -> str:
-        return money(entry.balance_after, entry.currency)
-
-    @admin.display(description="order", ordering="order")
-    def order_link(self, entry: LedgerEntry) -> str:
-        return _short_link("admin:marketplace_order_change", entry.order_id)
-
-    @admin.display(description="refund", ordering="refund")
-    def refund_link(self, entry: LedgerEntry) -> str:
-        return _short_link("admin:payments_refund_change", entry.refund_id)
-
-
-def _short_link(url_name: str, pk) -> str:
-    """A linked object as the lists show it: the first 8 characters of its id."""
-    if pk is None:
-        return "—"
-    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), str(pk)[:8])
-
-
-@admin.register(SellerTransfer)
-class SellerTransferAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "seller", "amount_display", "status", "order")
-    list_filter = ("status", CurrencyFilter)
-    search_fields = ("seller__username",)
-    list_select_related = ("seller", "order")
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, transfer: SellerTransfer) -> str:
-        return money(transfer.amount, transfer.currency)
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = (
-        "received_at",
-        "event_type",
-        "kind",
-        "status",
-        "outcome",
-        "payment_id",
-        "refund_ref",
-        "source",
-        "detail",
-    )
-    list_filter = ("outcome", "kind", "event_type", "source")
-    search_fields = ("provider_event_id", "payment_id", "refund_ref", "event_type")
-    date_hierarchy = "received_at"
-
-
-class DisputeOpenFirst(admin.SimpleListFilter):
-    title = "open"
-    parameter_name = "open"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Open"), ("no", "Closed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.exclude(status__in=Dispute.TERMINAL)
-        if self.value() == "no":
-            return queryset.filter(status__in=Dispute.TERMINAL)
-        return queryset
-
-
-@admin.register(Dispute)
-class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
-    """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
-
-    list_display = (
-        "short_id",
-        "order_link",
-        "amount_display",
-        "status_badge",
-        "stage",
-        "evidence_due",
-        "opened_at",
-        "closed_at",
-    )
-    list_filter = (DisputeOpenFirst, "status", "stage")
-    search_fields = ("provider_dispute_id", "order__hyperswitch_payment_id", "order__buyer__email")
-    search_help_text = (
-        "Dispute or order id (or their first characters), provider dispute id, payment id or "
-        "buyer email"
-    )
-    id_prefix_fields = ("id", "order_id")
-    list_select_related = ("order",)
-    fieldsets = (
-        (
-            "Dispute",
-            {
-                "fields": (
-                    "id",
-                    "provider_dispute_id",
-                    "status_badge",
-                    "stage",
-                    "reason",
-                    "amount_display",
-                    "evidence_due",
-                    "opened_at",
-                    "closed_at",
-                )
-            },
-        ),
-        ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
-        ("Money", {"fields": ("ledger_table",)}),
-        ("Internal notes", {"fields": ("notes_table",)}),
-        ("Timeline", {"fields": ("timeline_table",)}),
-    )
-    readonly_fields = flatten_fieldsets(fieldsets)
-    note_subject = "dispute"
-
-    def get_ordering(self, request):
-        # Open disputes first, the most urgent evidence deadline on top; closed ones after.
-        closed = Case(
-            When(status__in=list(Dispute.TERMINAL), then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        return [closed.asc(), F("evidence_due_at").asc(nulls_last=True), "-opened_at"]
-
-    @admin.display(description="dispute", ordering="id")
-    def short_id(self, dispute: Dispute) -> str:
-        return str(dispute.pk)[:8]
-
-    @admin.display(description="order", ordering="order")
-    def order_link(self, dispute: Dispute) -> str:
-        url = reverse("admin:marketplace_order_change", args=[dispute.order_id])
-        return format_html('<a href="{}">{}</a>', url, str(dispute.order_id)[:8])
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, dispute: Dispute) -> str:
-        return money(dispute.amount, dispute.currency)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, dispute: Dispute) -> str:
-        colour = "#c62828" if dispute.status in ("lost", "accepted", "expired") else "#d98c00"
-        if dispute.status in Dispute.RETURNS_MONEY:
-            colour = "#2e7d32"
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            colour,
-            dispute.get_status_display(),
-        )
-
-    @admin.display(description="evidence due", ordering="evidence_due_at")
-    def evidence_due(self, dispute: Dispute) -> str:
-        if dispute.evidence_due_at is None:
-            return "—"
-        overdue = not dispute.is_terminal and dispute.evidence_due_at < timezone.now()
-        if overdue:
-            return format_html(
-                '<strong class="vz-overdue" style="color:#c62828">overdue: {}</strong>',
-                dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M"),
-            )
-        return dispute.evidence_due_at.strftime("%Y-%m-%d %H:%M")
-
-    @admin.display(description="order")
-    def order_summary(self, dispute: Dispute) -> str:
-        order = dispute.order
-        url = reverse("admin:marketplace_order_change", args=[order.pk])
-        return format_html(
-            '<a href="{}">{}</a> — {} — buyer {} — total {} — payment {}',
-            url,
-            order.pk,
-            order.get_status_display(),
-            order.buyer.username,
-            money(order.total_amount, order.currency),
-            order.hyperswitch_payment_id or "—",
-        )
-
-    @admin.display(description="sellers")
-    def sellers_table(self, dispute: Dispute) -> str:
-        shares = dispute.shares.select_related("seller")
-        return html_table(
-            ["seller", "share", "from pending", "from available", "as debt"],
-            [
-                (
-                    s.seller.username,
-                    money(s.amount, dispute.currency),
-                    money(s.from_pending, dispute.currency),
-                    money(s.from_available, dispute.currency),
-                    money(s.as_debt, dispute.currency),
-                )
-                for s in shares
-            ],
-        )
-
-    @admin.display(description="licences")
-    def licences_table(self, dispute: Dispute) -> str:
-        licences = License.objects.filter(order=dispute.order_id).select_related("product")
-        return html_table(
-            ["product", "granted", "suspended", "revoked"],
-            [
-                (lic.product.title, lic.granted_at, lic.suspended_at or "—", lic.revoked_at or "—")
-                for lic in licences
-            ],
-        )
-
-    @admin.display(description="ledger entries of the dispute")
-    def ledger_table(self, dispute: Dispute) -> str:
-        entries = LedgerEntry.objects.filter(dispute=dispute).select_related("seller")
-        return html_table(
-            ["when", "seller", "kind", "effect", "pending", "available", "held", "debt"],
-            [
-                (
-                    e.created_at,
-                    e.seller.username,
-                    e.get_kind_display(),
-                    money(e.applied_amount, e.currency, signed=True),
-                    money(e.pending_delta, e.currency, signed=True),
-                    money(e.available_delta, e.currency, signed=True),
-                    money(e.held_delta, e.currency, signed=True),
-                    money(e.debt_delta, e.currency, signed=True),
-                )
-                for e in entries.order_by("created_at")
-            ],
-        )
-
-    @admin.display(description="notes")
-    def notes_table(self, dispute: Dispute) -> str:
-        notes = dispute.notes.select_related("author")
-        return html_table(
-            ["when", "by", "note"],
-            [(n.created_at, n.author.username if n.author else "—", n.text) for n in notes],
-        )
-
-    @admin.display(description="everything that happened, oldest first")
-    def timeline_table(self, dispute: Dispute) -> str:
-        return timeline_table(timeline(dispute_ids=[dispute.pk]), describe_timeline_item)
-
-    def add_internal_note(self, *, obj, author, text: str, request):
-        return add_dispute_note(dispute=obj, author=author, text=text, request=request)
