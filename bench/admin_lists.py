@@ -107,7 +107,7 @@ def build(rows: int) -> dict:
             **fresh,
             "order_id": "i.id",
             "status": spread("succeeded", "failed", "rejected"),
-            "hyperswitch_refund_id": "'ref_bench_' || i.n",
+            "provider_refund_id": "'ref_bench_' || i.n",
         },
         copied_orders,
     )

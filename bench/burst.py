@@ -27,8 +27,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from payments.intake.webhooks import sign  # noqa: E402
 from payments.models import LedgerEntry, Refund, WebhookEvent  # noqa: E402
-from payments.webhooks import sign  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 from tests.marketplace.factories import (  # noqa: E402
     OrderFactory,
@@ -88,7 +88,7 @@ def main() -> None:
     for made in (UserFactory, ProductFactory, OrderFactory):
         made.reset_sequence(time.time_ns() // 1000)
     order = completed_order()
-    refund = opened_refund(order, hyperswitch_refund_id=f"ref_burst_{uuid.uuid4().hex}")
+    refund = opened_refund(order, provider_refund_id=f"ref_burst_{uuid.uuid4().hex}")
     event_id = f"evt_burst_{uuid.uuid4().hex}"
     raw = json.dumps(
         {
@@ -97,7 +97,7 @@ def main() -> None:
             "event_type": "refund_succeeded",
             "content": {
                 "type": "refund_details",
-                "object": {"refund_id": refund.hyperswitch_refund_id, "status": "succeeded"},
+                "object": {"refund_id": refund.provider_refund_id, "status": "succeeded"},
             },
         }
     ).encode()

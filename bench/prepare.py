@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.tokens import issue_tokens  # noqa: E402
-from payments.webhooks import sign  # noqa: E402
+from payments.intake.webhooks import sign  # noqa: E402
 from tracks.models import Track  # noqa: E402
 from tracks.seed import demo_creators  # noqa: E402
 

@@ -10,7 +10,13 @@ from django.utils.html import format_html, format_html_join
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from developer import services
-from developer.models import APIKey, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from developer.models import (
+    APIKey,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+)
 
 # The library's own (unused) key model would show an empty "API keys" page next to ours.
 if admin.site.is_registered(LibraryAPIKey):
@@ -145,8 +151,26 @@ class WebhookEndpointAdmin(ReadOnly):
         self._set_active(request, queryset, True)
 
 
+class WebhookDeliveryAttemptInline(admin.TabularInline):
+    """Every HTTP call of the delivery, oldest first; a log, so read-only."""
+
+    model = WebhookDeliveryAttempt
+    fields = ["number", "attempted_at", "response_status_code", "duration_ms", "error"]
+    readonly_fields = fields
+    ordering = ["number"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnly):
+    inlines = [WebhookDeliveryAttemptInline]
     list_display = [
         "created_at",
         "event_type",

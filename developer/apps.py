@@ -7,8 +7,5 @@ class DeveloperConfig(AppConfig):
 
     def ready(self) -> None:
         # The domain apps emit events through veza.events without knowing this app.
+        # veza.events loads developer.outbox.record_event by name (EVENT_RECORDER).
         from developer import openapi  # noqa: F401 - registers the Api-Key scheme
-        from developer.outbox import record_event
-        from veza.events import register_recorder
-
-        register_recorder(record_event)

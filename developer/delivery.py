@@ -23,7 +23,7 @@ from standardwebhooks.webhooks import Webhook
 
 from audit.services import record
 from developer import targets
-from developer.models import WebhookDelivery, WebhookEndpoint
+from developer.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from veza.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,14 @@ def record_attempt(
             delivery.save()
             return delivery
         delivery.attempts += 1
+        WebhookDeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            attempted_at=now,
+            response_status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            error=result.error[:500],
+        )
         if result.ok:
             delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.SUCCEEDED, None
             if endpoint.failing_since is not None:

@@ -141,3 +141,29 @@ class WebhookDelivery(models.Model):
     @property
     def message_id(self) -> str:
         return f"msg_{self.pk.hex}"
+
+
+class WebhookDeliveryAttempt(models.Model):
+    """One HTTP call of a delivery (retries and redeliveries included), kept for its log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    # 1 for the first call; the delivery's ``attempts`` count after this one.
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    response_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "number"], name="one_attempt_row_per_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

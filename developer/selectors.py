@@ -1,6 +1,7 @@
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
-from developer.models import APIKey, WebhookDelivery, WebhookEndpoint
+from developer.models import APIKey, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 
 
 def api_keys_of(user):
@@ -24,6 +25,10 @@ def deliveries_of(endpoint: WebhookEndpoint):
     return (
         WebhookDelivery.objects.filter(endpoint=endpoint)
         .select_related("event")
+        # Every attempt of the page's deliveries in one query, oldest first.
+        .prefetch_related(
+            Prefetch("attempt_log", queryset=WebhookDeliveryAttempt.objects.order_by("number"))
+        )
         .order_by("-created_at")
     )
 

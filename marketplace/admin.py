@@ -11,12 +11,19 @@ from django.utils.html import format_html, format_html_join
 from audit.services import record
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
-from payments.admin_filters import CurrencyFilter
-from payments.admin_timeline import describe_timeline_item
+from payments.admin.common import refund_link
+from payments.admin.filters import CurrencyFilter
+from payments.admin.notes import describe_timeline_item
 from payments.models import Dispute, LedgerEntry, Refund
-from payments.selectors import timeline
-from payments.services import request_refund
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from payments.refunds.services import request_refund
+from payments.timeline import timeline
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+)
 from veza.exceptions import DomainError
 from veza.money import format_money as money
 
@@ -79,7 +86,6 @@ class RefundOrderForm(forms.Form):
 def opened_message(order: Order, submission) -> str:
     """What really happened to a refund staff just opened, with a link to it."""
     refund = submission.refund
-    url = reverse("admin:payments_refund_change", args=[refund.pk])
     if refund.status == Refund.Status.AWAITING_APPROVAL:
         state = "awaiting approval — a second Finance member must approve it"
     elif submission.accepted:
@@ -87,13 +93,24 @@ def opened_message(order: Order, submission) -> str:
     else:
         state = f"{refund.get_status_display().lower()} — {submission.message}"
     return format_html(
-        'Order {}: <a href="{}">refund {}</a> of {} {}.',
-        str(order.pk)[:8],
-        url,
-        str(refund.pk)[:8],
+        "Order {}: {} of {} {}.",
+        short_id(order.pk),
+        refund_link(refund.pk, f"refund {short_id(refund.pk)}"),
         money(refund.amount, refund.currency),
         state,
     )
+
+
+def refusal_hint(code: str, may_override: bool) -> str:
+    """What staff can do about a refusal to refund after the window (the service refused)."""
+    if code == "refund_window_expired" and may_override:
+        return (
+            " Fill in the override reason to refund anyway (it will need a second Finance "
+            "member's approval)."
+        )
+    if code in ("refund_window_expired", "window_override_forbidden"):
+        return " Only Finance may refund after the window."
+    return ""
 
 
 def opened_level(submission) -> int:
@@ -164,11 +181,7 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     def refunds_table(self, order: Order) -> str:
         rows = [
             (
-                format_html(
-                    '<a href="{}">{}</a>',
-                    reverse("admin:payments_refund_change", args=[refund.pk]),
-                    str(refund.pk)[:8],
-                ),
+                refund_link(refund.pk),
                 refund.get_status_display(),
                 money(refund.amount, refund.currency),
                 refund.requested_by or "—",
@@ -228,7 +241,7 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
         form.fields["items"].choices = [
             (
                 str(item.pk),
-                f"{str(order.pk)[:8]} — {item.product.title} — {money(item.price, item.currency)}",
+                f"{short_id(order.pk)} — {item.product.title} — {money(item.price, item.currency)}",
             )
             for order in orders
             for item in order.items.select_related("product")
@@ -242,7 +255,7 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
             "admin/marketplace/order/refund_confirmation.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Refund orders" if action else f"Refund order {str(orders[0].pk)[:8]}",
+                "title": "Refund orders" if action else f"Refund order {short_id(orders[0].pk)}",
                 "orders": orders,
                 "form": form,
                 "opts": self.model._meta,
@@ -280,21 +293,11 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     def _open_refunds(self, request, orders: list[Order], form: RefundOrderForm) -> None:
         reason = form.cleaned_data["reason"]
         picked = set(form.cleaned_data["items"])
-        override = form.cleaned_data.get("override_window_reason", "").strip()
-        may_override = request.user.has_perm("payments.override_refund_window")
-        override_asked = bool(override) or "override_window_reason" in request.POST
+        # The form shows the override only to those who may use it; whatever was posted goes to
+        # the service, which decides who may refund after the window.
+        posted = request.POST.get("override_window_reason", "")
+        override = form.cleaned_data.get("override_window_reason", posted).strip()
         for order in orders:
-            if order.window_expired and override_asked and not may_override:
-                refusal = "past its refund window, and you may not override it"
-                record(
-                    action="admin.refused",
-                    actor=request.user,
-                    target=order,
-                    request=request,
-                    details={"attempt": "refund_window_override", "reason": refusal},
-                )
-                self.message_user(request, f"Order {str(order.pk)[:8]}: {refusal}.", messages.ERROR)
-                continue
             try:
                 chosen = [str(i.pk) for i in order.items.all() if str(i.pk) in picked]
                 submission = request_refund(
@@ -302,7 +305,7 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
                     requested_by=request.user,
                     reason=reason,
                     item_ids=chosen or None,
-                    override_window_reason=override if may_override else "",
+                    override_window_reason=override,
                     as_staff=True,
                     request=request,
                 )
@@ -314,16 +317,9 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
                     request=request,
                     details={"attempt": "refund", "code": exc.code, "reason": str(exc.detail)},
                 )
-                hint = ""
-                if exc.code == "refund_window_expired":
-                    hint = (
-                        " Fill in the override reason to refund anyway (it will need a second "
-                        "Finance member's approval)."
-                        if may_override
-                        else " Only Finance may refund after the window."
-                    )
+                hint = refusal_hint(exc.code, "override_window_reason" in form.fields)
                 self.message_user(
-                    request, f"Order {str(order.pk)[:8]}: {exc.detail}{hint}", messages.ERROR
+                    request, f"Order {short_id(order.pk)}: {exc.detail}{hint}", messages.ERROR
                 )
                 continue
             self.message_user(request, opened_message(order, submission), opened_level(submission))

@@ -5,9 +5,7 @@ every movement of money, and drives the order through marketplace's transitions.
 """
 
 import logging
-from collections import defaultdict
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,18 +19,6 @@ from payments.providers import ProviderError, get_provider
 from veza.events import emit
 
 logger = logging.getLogger(__name__)
-
-
-def seller_share(price: int) -> int:
-    """What the seller earns on ``price``: the platform fee is rounded down."""
-    return price - (price * settings.PLATFORM_FEE_PERCENT) // 100
-
-
-def shares_by_seller(items) -> dict[str, int]:
-    shares: dict[str, int] = defaultdict(int)
-    for item in items:
-        shares[str(item.seller_id)] += seller_share(item.price)
-    return dict(shares)
 
 
 def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]:
@@ -77,7 +63,7 @@ def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutc
 def credit_sale(*, order: Order, items) -> None:
     """Each seller's share of the sale into its ``pending`` money (debts repaid first), and
     one transfer per seller of the order."""
-    shares = shares_by_seller(items)
+    shares = ledger.shares_by_seller(items)
     balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
     for seller_id in sorted(shares):
         ledger.credit(

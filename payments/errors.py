@@ -75,3 +75,17 @@ class OwnRefundApproval(DomainError):
     default_detail = (
         "You opened this refund: a second Finance member must approve or reject it (four eyes)."
     )
+
+
+class RefundNotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "No such refund."
+
+
+class WindowOverrideForbidden(DomainError):
+    code = "window_override_forbidden"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "Refunding after the refund window needs the payments.override_refund_window permission."
+    )

@@ -9,8 +9,10 @@ of the four, so that a balance is provably the sum of its entries (``ledger_diff
 The arithmetic is done in Python on the locked row: portable (no ``GREATEST``) and exact.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -143,12 +145,6 @@ def _take(balance: SellerBalance, amount: int, *, order_of=("pending", "availabl
     return Taken(pending=taken["pending"], available=taken["available"], debt=rest)
 
 
-def take(balance: SellerBalance, amount: int) -> Taken:
-    """Where ``amount`` would come from (pending, then available, the rest as debt); moves
-    nothing — the caller records the entry that combines it with other deltas."""
-    return _take(balance, amount)
-
-
 def credit(*, balance: SellerBalance, kind: str, amount: int, into: str = "pending", **links):
     """Earnings: credited to ``into``, then any debt is repaid from them first."""
     entries = [record(balance=balance, kind=kind, requested=amount, **{into: amount}, **links)]
@@ -168,54 +164,40 @@ def credit(*, balance: SellerBalance, kind: str, amount: int, into: str = "pendi
     return entries
 
 
-def debit(
-    *, balance: SellerBalance, kind: str, amount: int, order_of=("pending", "available"), **links
-) -> Taken:
-    """Take ``amount`` (> 0) from pending then available; what is missing becomes debt.
-
-    Nothing is clamped away: the shortfall is a ``debt`` entry, repaid from later earnings.
-    """
-    _require_transaction()
-    taken, entries = _debit_entries(balance, kind, amount, order_of, links)
-    balance.save(update_fields=[*BUCKETS, "updated_at"])
-    LedgerEntry.objects.bulk_create(entries)
-    return taken
-
-
-def debit_sellers(
-    *, balances: dict[str, SellerBalance], kind: str, amounts: dict[str, int], **links
-) -> dict[str, Taken]:
-    """``debit`` of several sellers at once (each from pending, then available, the rest as
-    debt): one UPDATE of their locked balances and one INSERT of all their entries."""
-    _require_transaction()
-    taken, entries = {}, []
-    for seller_id in sorted(amounts):
-        taken[seller_id], own = _debit_entries(
-            balances[seller_id], kind, amounts[seller_id], ("pending", "available"), links
-        )
-        entries.extend(own)
-    changed = [balances[seller_id] for seller_id in sorted(amounts)]
-    now = timezone.now()
-    for balance in changed:
-        balance.updated_at = now  # bulk_update does not run auto_now
-    SellerBalance.objects.bulk_update(changed, [*BUCKETS, "updated_at"])
-    LedgerEntry.objects.bulk_create(entries)
-    return taken
-
-
-def _debit_entries(
-    balance: SellerBalance, kind: str, amount: int, order_of, links: dict
+def take_or_owe(
+    balance: SellerBalance,
+    *,
+    kind: str,
+    amount: int,
+    requested: int | None = None,
+    held: int = 0,
+    to_held: bool = False,
+    always: bool = False,
+    order_of=("pending", "available"),
+    **links,
 ) -> tuple[Taken, list[LedgerEntry]]:
+    """The debt rule, written once: take ``amount`` from pending, then available; what cannot
+    be taken is recorded as the seller's debt (a ``debt`` entry), repaid from its next
+    earnings — nothing is clamped away, a balance never goes below zero.
+
+    ``to_held``: what was found moves into ``held`` (a dispute freezes it); ``held``: a change
+    of ``held`` recorded on the same entry (a lost dispute consumes its hold). The ``kind``
+    entry is written when it moves something, or ``always`` (a dispute's history has each of
+    its steps), or when no debt entry says it all. Applied to the locked ``balance`` in
+    memory; the caller writes the balance and the (unsaved) entries.
+    """
     taken = _take(balance, amount, order_of=order_of)
     entries = []
-    if taken.found or not taken.debt:
+    moved_held = held + (taken.found if to_held else 0)
+    if always or taken.found or moved_held or not taken.debt:
         entries.append(
             _entry(
                 balance=balance,
                 kind=kind,
-                requested=-amount,
+                requested=-amount if requested is None else requested,
                 pending=-taken.pending,
                 available=-taken.available,
+                held=moved_held,
                 **links,
             )
         )
@@ -232,44 +214,46 @@ def _debit_entries(
     return taken, entries
 
 
-def hold(*, balance: SellerBalance, amount: int, **links) -> Taken:
-    """A dispute freezes ``amount``: from pending, then available, the rest as debt."""
-    taken = _take(balance, amount)
-    record(
-        balance=balance,
-        kind=LedgerEntry.Kind.DISPUTE_HOLD,
-        requested=-amount,
-        pending=-taken.pending,
-        available=-taken.available,
-        held=taken.found,
-        **links,
-    )
-    if taken.debt:
-        record(
-            balance=balance,
-            kind=LedgerEntry.Kind.DEBT,
-            requested=-taken.debt,
-            debt=taken.debt,
-            **links,
-        )
+def debit(*, balance: SellerBalance, kind: str, amount: int, **options) -> Taken:
+    """``take_or_owe`` on one locked balance, written: the balance and its entries."""
+    _require_transaction()
+    taken, entries = take_or_owe(balance, kind=kind, amount=amount, **options)
+    balance.save(update_fields=[*BUCKETS, "updated_at"])
+    LedgerEntry.objects.bulk_create(entries)
     return taken
 
 
-def post_entry(*, seller, currency: str, kind: str, amount: int, **links) -> LedgerEntry:
-    """Lock one seller's balance and post one adjustment: credits to available, debits from
-    available then pending, the rest as debt. For staff corrections and tests."""
-    with transaction.atomic():
-        balance = lock_balances(seller_ids=[seller.pk], currency=currency)[str(seller.pk)]
-        if amount >= 0:
-            return credit(balance=balance, kind=kind, amount=amount, into="available", **links)[0]
-        debit(
-            balance=balance,
-            kind=kind,
-            amount=-amount,
-            order_of=("available", "pending"),
-            **links,
+def debit_sellers(
+    *, balances: dict[str, SellerBalance], kind: str, amounts: dict[str, int], **links
+) -> dict[str, Taken]:
+    """``take_or_owe`` of several sellers at once: one UPDATE of their locked balances and
+    one INSERT of all their entries."""
+    _require_transaction()
+    taken, entries = {}, []
+    for seller_id in sorted(amounts):
+        taken[seller_id], own = take_or_owe(
+            balances[seller_id], kind=kind, amount=amounts[seller_id], **links
         )
-        return LedgerEntry.objects.filter(seller=seller).order_by("-created_at", "-pk").first()
+        entries.extend(own)
+    changed = [balances[seller_id] for seller_id in sorted(amounts)]
+    now = timezone.now()
+    for balance in changed:
+        balance.updated_at = now  # bulk_update does not run auto_now
+    SellerBalance.objects.bulk_update(changed, [*BUCKETS, "updated_at"])
+    LedgerEntry.objects.bulk_create(entries)
+    return taken
+
+
+def hold(*, balance: SellerBalance, amount: int, **links) -> Taken:
+    """A dispute freezes ``amount``: from pending, then available, the rest as debt."""
+    return debit(
+        balance=balance,
+        kind=LedgerEntry.Kind.DISPUTE_HOLD,
+        amount=amount,
+        to_held=True,
+        always=True,
+        **links,
+    )
 
 
 def ledger_differences() -> list[dict]:
@@ -307,3 +291,15 @@ def ledger_differences() -> list[dict]:
                 {"seller_id": key[0], "currency": key[1], "balance": None, "entries": row}
             )
     return problems
+
+
+def seller_share(price: int) -> int:
+    """What the seller earns on ``price``: the platform fee is rounded down."""
+    return price - (price * settings.PLATFORM_FEE_PERCENT) // 100
+
+
+def shares_by_seller(items) -> dict[str, int]:
+    shares: dict[str, int] = defaultdict(int)
+    for item in items:
+        shares[str(item.seller_id)] += seller_share(item.price)
+    return dict(shares)

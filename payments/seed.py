@@ -21,10 +21,12 @@ from accounts.models import User
 from marketplace.models import Order, OrderItem, Product
 from marketplace.seed import demo_sellers
 from marketplace.services import end_refund_window
-from payments import payouts
 from payments.checkout import place_order
 from payments.models import Payout, PayoutMethod, Refund
-from payments.services import apply_refund_status, open_refund, submit_refund
+from payments.payouts.release import release_due
+from payments.payouts.services import run_payouts
+from payments.refunds.services import open_refund, submit_refund
+from payments.refunds.settle import apply_refund_status
 
 BUYERS = ["demo_user", "demo_premium"]
 
@@ -102,9 +104,9 @@ def seed_payouts(scale: int = 1) -> None:
     ).distinct()
     for order_id in list(completed.values_list("pk", flat=True)):
         end_refund_window(order_id=order_id, now=closed_at)
-    payouts.release_due()
+    release_due()
     if not Payout.objects.filter(seller__in=sellers).exists():  # idempotent: one run only
-        payouts.run_payouts()
+        run_payouts()
 
 
 STEPS = [("orders", seed_orders), ("refunds", seed_refunds), ("payouts", seed_payouts)]

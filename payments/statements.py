@@ -10,8 +10,10 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
+from accounts.models import User
 from payments.models import LedgerEntry
 
 
@@ -96,3 +98,15 @@ def statement_csv(statement: Statement) -> str:
 
 def _iso(moment) -> str:
     return moment.isoformat() if moment else ""
+
+
+def statement_seller(*, user, seller_id=None):
+    """Whose statement: the caller's own, or (admins only) the seller named by id."""
+    if not seller_id or str(seller_id) == str(user.pk):
+        return user
+    if not user.is_admin:
+        return None
+    try:
+        return User.objects.filter(pk=seller_id).first()
+    except (ValueError, ValidationError):
+        return None

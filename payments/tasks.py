@@ -9,8 +9,14 @@ from django.contrib.auth.models import Group
 
 from accounts.tasks import send_templated_email
 from audit.services import record
-from payments import payouts, refund_sync, services, webhooks
+from payments.intake.receiver import receive
+from payments.intake.webhooks import sign
 from payments.models import Dispute, Payout, Refund
+from payments.payouts import reconcile as payout_reconciliation
+from payments.payouts import services as payouts
+from payments.payouts.release import release_due
+from payments.refunds import reconcile as refund_reconciliation
+from payments.refunds.sync import sync_chunk
 from veza.money import format_money
 
 logger = logging.getLogger(__name__)
@@ -27,7 +33,7 @@ EMAIL_RETRIES = {
 @shared_task
 def reconcile_refunds() -> dict:
     """Beat: settle refunds still pending after REFUND_RECONCILE_AFTER."""
-    summary = services.reconcile_refunds()
+    summary = refund_reconciliation.reconcile_refunds()
     if summary:
         logger.info("refund reconciliation: %s", summary)
     return summary
@@ -36,13 +42,13 @@ def reconcile_refunds() -> dict:
 @shared_task
 def sync_refund_chunk(*, batch_id: str, refund_ids: list[str], chunk: int | None = None) -> dict:
     """One chunk of the admin's bulk "sync with provider", on the worker."""
-    return refund_sync.sync_chunk(batch_id=batch_id, refund_ids=refund_ids, chunk=chunk)
+    return sync_chunk(batch_id=batch_id, refund_ids=refund_ids, chunk=chunk)
 
 
 @shared_task
 def release_seller_money() -> dict:
     """Beat: pending → available for every order whose refund window has passed."""
-    summary = payouts.release_due()
+    summary = release_due()
     if summary:
         logger.info("release: %s", summary)
     return summary
@@ -51,7 +57,7 @@ def release_seller_money() -> dict:
 @shared_task
 def run_payouts() -> dict:
     """Beat on PAYOUT_SCHEDULE (and the admin's "run payouts now"): pay eligible sellers."""
-    released = payouts.release_due()
+    released = release_due()
     summary = payouts.run_payouts()
     logger.info("payout run: released %s, paid %s", released, summary)
     record(action="payouts.run", details={"released": released, "payouts": summary})
@@ -61,7 +67,7 @@ def run_payouts() -> dict:
 @shared_task
 def reconcile_payouts() -> dict:
     """Beat: re-read (or re-submit) payouts still pending after PAYOUT_RECONCILE_AFTER."""
-    summary = payouts.reconcile_payouts()
+    summary = payout_reconciliation.reconcile_payouts()
     if summary:
         logger.info("payout reconciliation: %s", summary)
     return summary
@@ -117,7 +123,7 @@ def send_refund_notification(self, *, refund_id: str, event: str) -> None:
 def deliver_sandbox_webhook(*, envelope: dict) -> dict:
     """The sandbox provider's notification: signed, then through the real inbound path."""
     raw = json.dumps(envelope).encode()
-    receipt = webhooks.receive(raw_body=raw, signature=webhooks.sign(raw), source="sandbox")
+    receipt = receive(raw_body=raw, signature=sign(raw), source="sandbox")
     return receipt.body
 
 

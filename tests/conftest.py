@@ -73,7 +73,11 @@ def admin_user(db):
 
 @pytest.fixture
 def psp(settings):
-    """A fake Hyperswitch on a local port, wired into the settings."""
+    """A fake Hyperswitch on a local port, wired into the settings.
+
+    After the test, every request the API sent must have passed Hyperswitch's published request
+    schema, and every answer the fake gave must have passed the response schema: a test that
+    looked green while the API sent a field Hyperswitch rejects fails here, loudly."""
     from tests.fakes.psp import RunningPSP
 
     with RunningPSP() as fake:
@@ -81,6 +85,8 @@ def psp(settings):
         settings.HYPERSWITCH_API_KEY = fake.api_key
         settings.PSP_TIMEOUT = 0.5
         yield fake
+    assert fake.violations == [], "requests Hyperswitch would reject (400 IR_06)"
+    assert fake.response_errors == [], "the fake answered outside Hyperswitch's schema"
 
 
 @pytest.fixture
@@ -88,7 +94,7 @@ def post_webhook(api_client, settings):
     """``post_webhook(payload_dict_or_bytes, signature=None)`` signed with the real secret."""
     import json
 
-    from payments.webhooks import sign
+    from payments.intake.webhooks import sign
 
     def post(payload, *, signature: str | None = None, secret: str | None = None):
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

@@ -13,10 +13,16 @@ itself kept under the catalogue's version, so it is asked at most once per chang
 """
 
 import hashlib
+import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
+from rest_framework.response import Response
+
+from tracks import selectors
 
 VERSION_KEY = "veza:tracks:list-version"
 
@@ -64,3 +70,46 @@ class SharedPage:
     def remember_owner(self, owns_hidden: bool) -> None:
         self.owns_hidden = owns_hidden
         cache.set(self.owner_key, owns_hidden, timeout=settings.TRACK_LIST_CACHE_SECONDS)
+
+
+def serve(
+    request,
+    *,
+    build: Callable[..., Response],
+    render: Callable[[dict], bytes],
+):
+    """The list's answer through the shared page: ``build(owns_hidden=...)`` makes a page from
+    the database, ``render`` turns its data into the bytes kept in the cache."""
+    user = request.user
+    if not enabled() or (request.auth is not None and not user.is_authenticated):
+        return build()
+    shared = SharedPage(request)
+    if not user.is_authenticated:
+        if shared.body is not None:  # already rendered: sent as it is
+            return HttpResponse(shared.body, content_type=request.accepted_renderer.media_type)
+        response = build()
+        shared.put(render(response.data))
+        return response
+    if shared.owns_hidden is None:
+        shared.remember_owner(selectors.owns_hidden_track(user=user))
+    if shared.owns_hidden:
+        return build()
+    if shared.body is not None:
+        return Response(_with_likes(json.loads(shared.body), user))
+    response = build(owns_hidden=False)
+    shared.put(render(_without_likes(response.data)))
+    return response
+
+
+def _without_likes(body: dict) -> dict:
+    shared = dict(body)
+    shared["results"] = [{**row, "liked_by_me": False} for row in body["results"]]
+    return shared
+
+
+def _with_likes(body: dict, user) -> dict:
+    liked = selectors.liked_among(user=user, track_ids=[row["id"] for row in body["results"]])
+    liked = {str(track_id) for track_id in liked}
+    for row in body["results"]:
+        row["liked_by_me"] = row["id"] in liked
+    return body

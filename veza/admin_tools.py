@@ -2,27 +2,59 @@
 
 import re
 import uuid
+from datetime import date, datetime
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Q
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from veza.pagination import EstimatedCountPaginator
 
 
+def short_id(pk) -> str:
+    """An id as the back-office shows it: its first 8 characters (the full id is on its page;
+    search finds a row by them, ``IdPrefixSearchMixin``)."""
+    return str(pk)[:8]
+
+
+def admin_link(url_name: str, pk, label: str | None = None) -> str:
+    """A link to a row's admin page, labelled with its short id unless told otherwise."""
+    if pk is None:
+        return "—"
+    url = reverse(url_name, args=[pk])
+    return format_html('<a href="{}">{}</a>', url, short_id(pk) if label is None else label)
+
+
+def when(moment: datetime | date | None, empty: str = "—") -> str:
+    """A date as the admin's changelists and detail pages show it: in the current time zone,
+    in the active locale's format (``DATETIME_FORMAT``), never ISO with microseconds."""
+    if moment is None:
+        return empty
+    if isinstance(moment, datetime):
+        return formats.localize(timezone.template_localtime(moment))
+    return formats.localize(moment)
+
+
 def html_table(headers: list[str], rows: list[tuple]) -> str:
-    """A small read-only table for an admin detail page (cells are escaped)."""
+    """A small read-only table for an admin detail page (cells are escaped; dates read as
+    everywhere else in the admin, through ``when``)."""
     if not rows:
         return format_html("<em>{}</em>", "none")
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
     body = format_html_join(
         "",
         "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+        ((format_html_join("", "<td>{}</td>", ((_cell(c),) for c in row)),) for row in rows),
     )
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def _cell(value):
+    return when(value) if isinstance(value, date) else value
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -125,9 +157,23 @@ class IdPrefixSearchMixin:
         return queryset.filter(Q(pk__in=matching) | Q(pk__in=found.values("pk"))), False
 
 
-def timeline_table(items: list[dict], describe) -> str:
-    """A timeline as a table: ``describe(item)`` → (what, who, detail) for each entry."""
+def timeline_table(items: list, describe) -> str:
+    """A timeline as a table: each item has its ``when`` and its ``source`` (what kind of
+    record it is); ``describe(item)`` → (what, who, detail)."""
     return html_table(
         ["when", "source", "what", "who", "detail"],
-        [(item["when"], item["source"], *describe(item)) for item in items],
+        [(item.when, item.source, *describe(item)) for item in items],
     )
+
+
+def add_site_view(route: str, view, *, name: str, site: admin.AdminSite = admin.site) -> None:
+    """A back-office page that belongs to no model (an app's overview), served by the admin
+    site itself: under ``/admin/<route>``, behind its login, named ``admin:<name>``. Call it
+    from an app's admin module (the admin autodiscovers those before the URLs are read)."""
+    extra = getattr(site, "_veza_site_views", None)
+    if extra is None:
+        extra = site._veza_site_views = []
+        model_urls = site.get_urls
+        # Before the model URLs: the site's catch-all would otherwise answer first.
+        site.get_urls = lambda: [*extra, *model_urls()]
+    extra.append(path(route, site.admin_view(view), name=name))

@@ -7,3 +7,8 @@ class VezaConfig(AppConfig):
 
     name = "veza"
     verbose_name = "Veza"
+
+    def ready(self) -> None:
+        from veza import events
+
+        events.recorder()  # no recorder, no start: an event is never silently dropped

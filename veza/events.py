@@ -1,14 +1,21 @@
 """Domain events for the outgoing webhooks, recorded in the transaction of the change.
 
 A domain app calls ``emit("order.completed", order)`` inside the ``atomic`` block that makes
-the change; the developer platform registers the recorder at start-up
-(``DeveloperConfig.ready()``), which writes an outbox row in that same transaction and
+the change; the recorder named by the ``EVENT_RECORDER`` setting (the developer platform's
+``developer.outbox.record_event``) writes an outbox row in that same transaction and
 delivers it once the transaction commits. A rollback takes the event with it, a commit
-cannot lose it — and the domain apps never import the developer platform.
+cannot lose it — and the domain apps never import the developer platform. The recorder is
+loaded at start-up (``VezaConfig.ready``): a missing one stops the process there, never
+silently drops events.
 """
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 EVENT_TYPES = (
     "track.ready",
@@ -24,12 +31,18 @@ EVENT_TYPES = (
 )
 
 Recorder = Callable[[str, Any], None]
-_recorder: Recorder | None = None
 
 
-def register_recorder(recorder: Recorder | None) -> None:
-    global _recorder
-    _recorder = recorder
+@cache
+def recorder() -> Recorder:
+    """The recorder of ``EVENT_RECORDER``; ImproperlyConfigured when it cannot be loaded."""
+    path = getattr(settings, "EVENT_RECORDER", "")
+    if not path:
+        raise ImproperlyConfigured("EVENT_RECORDER names no recorder: events would be lost.")
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"EVENT_RECORDER {path!r} cannot be imported: {exc}") from exc
 
 
 def emit(event_type: str, obj: Any) -> None:
@@ -37,5 +50,4 @@ def emit(event_type: str, obj: Any) -> None:
     for a deletion, before the row is deleted."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    if _recorder is not None:
-        _recorder(event_type, obj)
+    recorder()(event_type, obj)

@@ -262,6 +262,9 @@ API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)  # requests a mi
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_SWEEP_INTERVAL = env.float("WEBHOOK_SWEEP_INTERVAL", default=60.0)  # seconds
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# Domain events (veza.events.emit) are written to the outbox by this recorder, in the
+# transaction of the change; loaded at start-up.
+EVENT_RECORDER = "developer.outbox.record_event"
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not IS_PRODUCTION and not CORS_ALLOWED_ORIGINS
@@ -384,7 +387,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reconcile-pending-payouts": {
         "task": "payments.tasks.reconcile_payouts",
-        "schedule": env.float("REFUND_RECONCILE_INTERVAL", default=300.0),
+        "schedule": env.float("PAYOUT_RECONCILE_INTERVAL", default=300.0),
     },
     "reconcile-pending-refunds": {
         "task": "payments.tasks.reconcile_refunds",

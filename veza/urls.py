@@ -3,7 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments import urls as payments_urls
-from payments.admin_overview import overview_view as payments_overview
 from veza import health
 
 admin.site.site_header = "Veza back-office"
@@ -32,10 +31,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include(api_v1)),
-    path(
-        "admin/payments/overview/",
-        admin.site.admin_view(payments_overview),
-        name="payments-overview",
-    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from developer.models import APIKey, WebhookDelivery, WebhookEndpoint
+from developer.models import APIKey, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from veza.events import EVENT_TYPES
 from veza.scopes import SCOPES
 
@@ -70,11 +70,28 @@ class WebhookEndpointCreatedOutput(WebhookEndpointOutput):
         fields = [*WebhookEndpointOutput.Meta.fields, "secret"]
 
 
+class WebhookDeliveryAttemptOutput(serializers.ModelSerializer):
+    """One HTTP call: when, the receiver's status code (null without an answer), how long it
+    took, and what went wrong ("" on success)."""
+
+    class Meta:
+        model = WebhookDeliveryAttempt
+        fields = ["attempted_at", "response_status_code", "duration_ms", "error"]
+
+
 class WebhookDeliveryOutput(serializers.ModelSerializer):
     event_id = serializers.UUIDField()
     event_type = serializers.CharField(source="event.type")
     webhook_id = serializers.CharField(source="message_id")
-    attempt = serializers.IntegerField(source="attempts")
+    attempt = serializers.IntegerField(
+        source="attempts", help_text="How many HTTP calls were made (the length of `attempts`)."
+    )
+    attempts = WebhookDeliveryAttemptOutput(
+        source="attempt_log",
+        many=True,
+        read_only=True,
+        help_text="Every HTTP call of this message, redeliveries included, oldest first.",
+    )
     next_retry_at = serializers.SerializerMethodField()
 
     class Meta:
@@ -86,6 +103,7 @@ class WebhookDeliveryOutput(serializers.ModelSerializer):
             "event_type",
             "status",
             "attempt",
+            "attempts",
             "response_status_code",
             "duration_ms",
             "error",

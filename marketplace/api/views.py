@@ -22,9 +22,10 @@ from marketplace.api.filters import ProductFilter
 from marketplace.errors import NotLicensed
 from marketplace.models import License, Order, Product
 from payments import checkout
-from payments import selectors as payment_reads
-from payments import services as refunds
 from payments.api.serializers import DisputeOutput, RefundOutput
+from payments.disputes.selectors import dispute_visible_to, disputes_of_orders
+from payments.refunds.selectors import refund_visible_to, refunds_of_orders
+from payments.refunds.services import request_refund
 from tracks.upload_slots import upload_slot
 from veza import uploads
 from veza.permissions import IsCreatorRole
@@ -171,8 +172,8 @@ class OrderViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
         return selectors.orders_for(self.request.user).prefetch_related(
-            Prefetch("refunds", queryset=payment_reads.refunds_of_orders()),
-            Prefetch("disputes", queryset=payment_reads.disputes_of_orders()),
+            Prefetch("refunds", queryset=refunds_of_orders()),
+            Prefetch("disputes", queryset=disputes_of_orders()),
         )
 
     def create(self, request):
@@ -213,7 +214,7 @@ class OrderViewSet(
     def refund(self, request, pk=None):
         data = s.RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
-        submission = refunds.request_refund(
+        submission = request_refund(
             order_id=pk,
             requested_by=request.user,
             reason=data.validated_data["reason"],
@@ -244,7 +245,7 @@ class RefundViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: RefundOutput, **_errors(401, 404)})
     def retrieve(self, request, pk=None):
-        refund = payment_reads.refund_visible_to(user=request.user, pk=pk)
+        refund = refund_visible_to(user=request.user, pk=pk)
         if refund is None:
             raise NotFound()
         return Response(RefundOutput(refund).data)
@@ -259,7 +260,7 @@ class DisputeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: DisputeOutput, **_errors(401, 404)})
     def retrieve(self, request, pk=None):
-        dispute = payment_reads.dispute_visible_to(user=request.user, pk=pk)
+        dispute = dispute_visible_to(user=request.user, pk=pk)
         if dispute is None:
             raise NotFound()
         return Response(DisputeOutput(dispute).data)

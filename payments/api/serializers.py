@@ -51,7 +51,6 @@ class TransferOutput(serializers.ModelSerializer):
             "amount",
             "currency",
             "status",
-            "provider_transfer_id",
             "payout_id",
             "released_at",
             "created_at",

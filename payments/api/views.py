@@ -12,9 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import client_ip
-from payments import payouts, selectors, statements, webhooks
+from payments import statements
 from payments.api import serializers as s
+from payments.intake.receiver import receive
+from payments.intake.webhooks import SIGNATURE_HEADER
 from payments.models import Payout, SellerTransfer
+from payments.payouts.methods import set_payout_method
+from payments.payouts.selectors import balance_summary, payouts_visible_to, transfers_of
+from payments.statements import statement_seller
 from veza.permissions import IsCreatorRole
 from veza.scopes import NO_API_KEYS, SELLER_READ, read_only
 
@@ -33,7 +38,7 @@ class HyperswitchWebhookView(APIView):
         request={"application/json": {"type": "object"}},
         parameters=[
             OpenApiParameter(
-                webhooks.SIGNATURE_HEADER,
+                SIGNATURE_HEADER,
                 str,
                 OpenApiParameter.HEADER,
                 required=True,
@@ -48,9 +53,9 @@ class HyperswitchWebhookView(APIView):
     )
     def post(self, request):
         # request.body is the raw payload, read before any parsing: the signature covers it.
-        receipt = webhooks.receive(
+        receipt = receive(
             raw_body=request.body,
-            signature=request.headers.get(webhooks.SIGNATURE_HEADER),
+            signature=request.headers.get(SIGNATURE_HEADER),
             remote_addr=client_ip(request),
         )
         return Response(receipt.body, status=receipt.status_code)
@@ -67,7 +72,7 @@ class SellerBalanceView(APIView):
     )
     def get(self, request):
         currency = (request.query_params.get("currency") or "EUR").upper()[:3]
-        return Response(selectors.balance_summary(seller=request.user, currency=currency))
+        return Response(balance_summary(seller=request.user, currency=currency))
 
 
 @extend_schema(tags=["seller"])
@@ -81,7 +86,7 @@ class SellerTransferListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SellerTransfer.objects.none()
-        return selectors.transfers_of(seller=self.request.user)
+        return transfers_of(seller=self.request.user)
 
 
 @extend_schema(tags=["seller"])
@@ -96,9 +101,7 @@ class SellerPayoutMethodView(APIView):
     def put(self, request):
         data = s.PayoutMethodInput(data=request.data)
         data.is_valid(raise_exception=True)
-        method = payouts.set_payout_method(
-            seller=request.user, request=request, **data.validated_data
-        )
+        method = set_payout_method(seller=request.user, request=request, **data.validated_data)
         return Response(s.PayoutMethodOutput(method).data)
 
 
@@ -113,7 +116,7 @@ class SellerPayoutListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payout.objects.none()
-        return selectors.payouts_visible_to(user=self.request.user)
+        return payouts_visible_to(user=self.request.user)
 
 
 @extend_schema(tags=["seller"])
@@ -129,7 +132,7 @@ class SellerPayoutDetailView(generics.RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payout.objects.none()
-        return selectors.payouts_visible_to(user=self.request.user)
+        return payouts_visible_to(user=self.request.user)
 
 
 class StatementCSVRenderer(BaseRenderer):
@@ -168,7 +171,7 @@ class SellerStatementView(APIView):
         params = request.query_params
         start, end = _period(params.get("from"), params.get("to"))
         currency = (params.get("currency") or "EUR").upper()[:3]
-        seller = selectors.statement_seller(user=request.user, seller_id=params.get("seller"))
+        seller = statement_seller(user=request.user, seller_id=params.get("seller"))
         if seller is None:
             raise NotFound("No such seller.")
         statement = statements.seller_statement(

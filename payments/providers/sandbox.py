@@ -8,9 +8,10 @@ from a Celery task, once Veza has recorded the provider id (``on_recorded``).
 import uuid
 from datetime import timedelta
 
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from payments.models import SandboxObject
 from payments.providers.base import (
     PaymentProvider,
     PaymentResult,
@@ -23,21 +24,41 @@ from payments.providers.base import (
 from veza.tasks import enqueue_on_commit
 
 DELIVER_TASK = "payments.tasks.deliver_sandbox_webhook"
+Kind = SandboxObject.Kind
 
-_TTL = 7 * 24 * 3600
+
+def _get(kind: str, ident: str) -> dict | None:
+    row = SandboxObject.objects.filter(kind=kind, provider_id=ident).first()
+    return row.data if row else None
 
 
-def _key(kind: str, ident: str) -> str:
-    return f"sandbox-psp:{kind}:{ident}"
+def _create(kind: str, ident: str, data: dict) -> bool:
+    """Store what the sandbox was asked; False when it holds that id already (a retry)."""
+    try:
+        with transaction.atomic():
+            SandboxObject.objects.create(kind=kind, provider_id=ident, data=data)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _update(kind: str, ident: str, **changes) -> dict | None:
+    with transaction.atomic():
+        row = SandboxObject.objects.select_for_update().filter(kind=kind, provider_id=ident).first()
+        if row is None:
+            return None
+        row.data = {**row.data, **changes}
+        row.save(update_fields=["data", "updated_at"])
+        return row.data
 
 
 class SandboxProvider(PaymentProvider):
     def create_payment(self, *, amount: int, currency: str, order_id: str) -> PaymentResult:
         payment_id = f"pay_sbx_{uuid.uuid4().hex}"
-        cache.set(
-            _key("payment", payment_id),
+        _create(
+            Kind.PAYMENT,
+            payment_id,
             {"amount": amount, "currency": currency, "order_id": order_id},
-            _TTL,
         )
         return PaymentResult(
             payment_id=payment_id,
@@ -48,15 +69,14 @@ class SandboxProvider(PaymentProvider):
     def create_refund(
         self, *, payment_id: str, refund_id: str, amount: int, reason: str, order_id: str
     ) -> RefundResult:
-        if cache.get(_key("refund", refund_id)) is not None:
-            raise ProviderError("Duplicate refund request.", status_code=400)
         result = {
             "refund_id": refund_id,
             "payment_id": payment_id,
             "amount": amount,
             "status": "pending",
         }
-        cache.set(_key("refund", refund_id), result, _TTL)
+        if not _create(Kind.REFUND, refund_id, result):
+            raise ProviderError("Duplicate refund request.", status_code=400)
         return RefundResult(
             refund_id=refund_id,
             payment_id=payment_id,
@@ -65,7 +85,7 @@ class SandboxProvider(PaymentProvider):
         )
 
     def get_refund(self, refund_id: str) -> RefundResult:
-        data = cache.get(_key("refund", refund_id))
+        data = _get(Kind.REFUND, refund_id)
         if data is None:
             raise ProviderError("Refund not found.", status_code=404, not_found=True)
         return RefundResult(
@@ -85,8 +105,6 @@ class SandboxProvider(PaymentProvider):
         payout_type: str,
         payout_token: str,
     ) -> PayoutResult:
-        if cache.get(_key("payout", payout_id)) is not None:
-            raise ProviderError("Duplicate payout request.", status_code=400)
         data = {
             "payout_id": payout_id,
             "amount": amount,
@@ -95,11 +113,12 @@ class SandboxProvider(PaymentProvider):
             # A token starting with fail_ makes the demo show a failed payout.
             "outcome": "failed" if payout_token.startswith("fail_") else "success",
         }
-        cache.set(_key("payout", payout_id), data, _TTL)
+        if not _create(Kind.PAYOUT, payout_id, data):
+            raise ProviderError("Duplicate payout request.", status_code=400)
         return self.get_payout(payout_id)
 
     def get_payout(self, payout_id: str) -> PayoutResult:
-        data = cache.get(_key("payout", payout_id))
+        data = _get(Kind.PAYOUT, payout_id)
         if data is None:
             raise ProviderError("Payout not found.", status_code=404, not_found=True)
         return PayoutResult(
@@ -118,14 +137,12 @@ class SandboxProvider(PaymentProvider):
         payout_id: str | None = None,
     ) -> None:
         if payout_id:
-            data = cache.get(_key("payout", payout_id))
+            data = _get(Kind.PAYOUT, payout_id)
             if data is None:
                 return
             status = data["outcome"]
             error = "The sandbox refused this payout token." if status == "failed" else None
-            cache.set(
-                _key("payout", payout_id), {**data, "status": status, "error_message": error}, _TTL
-            )
+            _update(Kind.PAYOUT, payout_id, status=status, error_message=error)
             event = {
                 "event_type": f"payout_{status}",
                 "payout_id": payout_id,
@@ -141,9 +158,7 @@ class SandboxProvider(PaymentProvider):
                 "status": "succeeded",
             }
         elif refund_id:
-            data = cache.get(_key("refund", refund_id))
-            if data is not None:
-                cache.set(_key("refund", refund_id), {**data, "status": "succeeded"}, _TTL)
+            _update(Kind.REFUND, refund_id, status="succeeded")
             event = {
                 "event_type": "refund_succeeded",
                 "refund_id": refund_id,

@@ -143,10 +143,11 @@ def test_the_audit_console_filters_by_staff_group_and_shows_amounts_both_ways():
 
 
 def test_the_auditor_follows_an_audit_entry_to_its_refund_and_order_read_only(psp):
-    from payments.services import open_refund
+    from payments.refunds.services import open_refund
 
     order = completed_order()
-    refund = open_refund(order_id=order.pk, requested_by=UserFactory(), reason="x", as_staff=True)
+    _, support = staff_client("Support")
+    refund = open_refund(order_id=order.pk, requested_by=support, reason="x", as_staff=True)
     entry = AuditLog.objects.get(action="refund.requested", target_id=str(refund.pk))
     client, _ = staff_client("Auditor")
 

@@ -94,7 +94,7 @@ def test_refund_detail_shows_order_items_licences_ledger_and_webhooks(psp, post_
     client, _ = staff_client("Finance")
     order = completed_order()
     refund = Refund.objects.create(
-        order=order, amount=order.total_amount, currency="EUR", hyperswitch_refund_id="ref_x"
+        order=order, amount=order.total_amount, currency="EUR", provider_refund_id="ref_x"
     )
     for item in order.items.all():
         RefundItem.objects.create(refund=refund, order_item=item, amount=item.price)
@@ -122,7 +122,7 @@ def test_support_refunds_an_order_through_the_admin_action(psp):
     assert response.status_code == 200
     refund = Refund.objects.get(order=order)
     assert (refund.status, refund.requested_by) == (Refund.Status.PENDING, staff)
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
     assert "refund" in response.content.decode().lower()
     # One action, one audit entry: the same service as the API, marked as the admin's.
     entries = AuditLog.objects.filter(target_id=str(refund.pk), actor=staff)

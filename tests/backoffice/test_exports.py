@@ -76,9 +76,9 @@ def test_exports_read_as_values_give_the_same_cells_as_the_model_rows(model_name
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    from payments import payouts
+    from payments.payouts.services import run_payouts
 
-    payouts.run_payouts()
+    run_payouts()
     model = {"refund": Refund, "ledgerentry": LedgerEntry, "payout": Payout}[model_name]
     model_admin = admin.site._registry[model]
     assert model_admin.export_fields

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from marketplace.models import Order
 from payments.models import Refund
-from payments.services import open_refund
+from payments.refunds.services import open_refund
 from tests.backoffice.test_admin_console import staff_client
 from tests.marketplace.factories import ProductFactory, completed_order
 
@@ -43,7 +43,7 @@ def test_a_staff_refund_above_the_threshold_waits_without_calling_the_provider(p
     assert "awaiting approval" in page.content.decode()
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.AWAITING_APPROVAL
-    assert refund.hyperswitch_refund_id is None
+    assert refund.provider_refund_id is None
     assert psp.calls_to("POST", "/refunds") == []
     order.refresh_from_db()
     assert order.status == Order.Status.REFUND_PENDING  # the order's one open refund
@@ -58,7 +58,7 @@ def test_a_refund_under_the_threshold_goes_straight_to_the_provider(psp, setting
     page = staff_refund(finance, order)
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
     assert "waiting for the provider" in page.content.decode()
 
 
@@ -115,7 +115,7 @@ def test_a_second_finance_member_approves_and_the_provider_is_called(psp):
     assert "approved (€600.00), now pending" in page.content.decode()
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
     [call] = psp.calls_to("POST", "/refunds")
     assert call.body["refund_id"] == str(refund.pk)
     entry = AuditLog.objects.get(action="refund.approved", target_id=str(refund.pk))
@@ -165,7 +165,7 @@ def test_api_refunds_never_wait(psp, client_for):
     assert response.status_code == 200, response.content
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.pk)
+    assert refund.provider_refund_id == str(refund.pk)
 
 
 def test_a_waiting_refund_counts_as_the_orders_one_open_refund(psp):
@@ -185,3 +185,34 @@ def test_a_negative_threshold_is_refused_at_start_up():
     values = {k: getattr(settings, k) for k in dir(settings) if k.isupper()}
     values["REFUND_APPROVAL_THRESHOLD"] = -1
     assert any("REFUND_APPROVAL_THRESHOLD" in p for p in problems(values))
+
+
+def test_the_refund_service_checks_staff_permissions_whoever_calls_it(psp):
+    """A second caller of the service (a shell, a task) cannot skip what the admin checks."""
+    from payments import errors
+    from payments.refunds.approvals import approve_refund
+    from tests.factories import UserFactory
+
+    order = large_order()
+    with pytest.raises(errors.RefundForbidden):
+        open_refund(order_id=order.pk, requested_by=UserFactory(), reason="x", as_staff=True)
+    _, support = staff_client("Support")
+    order.refund_deadline = timezone.now() - timedelta(days=1)
+    order.save(update_fields=["refund_deadline"])
+    with pytest.raises(errors.WindowOverrideForbidden):
+        open_refund(
+            order_id=order.pk,
+            requested_by=support,
+            reason="late",
+            as_staff=True,
+            override_window_reason="goodwill",
+        )
+    assert not Refund.objects.exists()
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    _, finance = staff_client("Finance")
+    with pytest.raises(errors.RefundNotFound) as missing:
+        approve_refund(refund_id=order.pk, approved_by=finance)
+    assert missing.value.status_code == 404
+    refusal = AuditLog.objects.get(action="refund.decision_refused")
+    assert refusal.actor == finance

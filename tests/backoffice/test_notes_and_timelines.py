@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 
 from audit.models import AuditLog
 from marketplace.models import Order
-from payments import payouts
 from payments.models import Dispute, Payout, PayoutNote, RefundNote, SellerBalance
-from payments.notes import add_refund_note
+from payments.notes import add_dispute_note, add_refund_note
+from payments.payouts.services import run_payouts
 from tests.backoffice.test_admin_console import staff_client
 from tests.factories import CreatorFactory
 from tests.marketplace.factories import completed_order, opened_refund
@@ -27,7 +27,7 @@ def timeline_of(page: str) -> str:
 
 def test_support_adds_a_note_to_a_refund_and_it_is_audited_and_in_both_timelines():
     order = completed_order()
-    refund = opened_refund(order, hyperswitch_refund_id="ref_note")
+    refund = opened_refund(order, provider_refund_id="ref_note")
     client, support = staff_client("Support")
 
     response = client.post(refund_url(refund), {"text": "  Buyer called: files corrupt.  "})
@@ -131,7 +131,7 @@ def paid_payout(psp, post_webhook):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
     post_webhook({"event_type": "payout_success", "payout_id": str(payout.pk), "status": "success"})
     payout.refresh_from_db()
@@ -185,3 +185,32 @@ def test_an_order_with_a_refund_note_shows_it_once(psp):
     page = client.get(f"/admin/marketplace/order/{order.pk}/change/").content.decode()
     # The note row itself (the audit entry quotes the text too).
     assert page.count("internal note on the refund") == 1
+
+
+def test_a_dispute_note_follows_the_same_rules_as_every_internal_note(post_webhook):
+    order = completed_order()
+    body = {
+        "event_type": "dispute_opened",
+        "event_id": "evt_note_rules",
+        "content": {
+            "object": {
+                "dispute_id": "dp_note_rules",
+                "payment_id": order.hyperswitch_payment_id,
+                "amount": str(order.total_amount),
+                "currency": "EUR",
+            }
+        },
+    }
+    assert post_webhook(body).status_code == 200
+    dispute = Dispute.objects.get(provider_dispute_id="dp_note_rules")
+    _, author = staff_client("Finance")
+    note = add_dispute_note(dispute=dispute, author=author, text="bank asked for the receipt")
+
+    assert not Permission.objects.filter(codename__in=["change_disputenote", "delete_disputenote"])
+    note.text = "edited"
+    with pytest.raises(PermissionError):
+        note.save()
+    with pytest.raises(PermissionError):
+        note.delete()
+    note.refresh_from_db()
+    assert note.text == "bank asked for the receipt"

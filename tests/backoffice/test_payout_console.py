@@ -4,8 +4,8 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from audit.models import AuditLog
-from payments import payouts
 from payments.models import Payout, PayoutMethod
+from payments.payouts.services import run_payouts
 from tests.backoffice.test_admin_console import staff_client
 from tests.factories import CreatorFactory
 from tests.payments.payout_helpers import released, with_method
@@ -21,7 +21,7 @@ def failed_payout(psp):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     psp.payout_mode = "ok"
     return Payout.objects.get(seller=seller)
 

@@ -19,7 +19,7 @@ def test_a_refund_is_found_by_the_short_id_the_list_shows_and_by_every_other_id(
     client, _ = staff_client("Finance")
     order, other = completed_order(), completed_order()
     refund = Refund.objects.create(
-        order=order, amount=order.total_amount, currency="EUR", hyperswitch_refund_id="ref_abc123"
+        order=order, amount=order.total_amount, currency="EUR", provider_refund_id="ref_abc123"
     )
     Refund.objects.create(order=other, amount=other.total_amount, currency="EUR")
     url = "/admin/payments/refund/"

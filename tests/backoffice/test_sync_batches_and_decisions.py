@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from marketplace.models import Order
 from payments.models import Refund, RefundSyncBatch
-from payments.refund_sync import sync_chunk
+from payments.refunds.sync import sync_chunk
 from tests.backoffice.test_admin_console import staff_client
 from tests.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, completed_order, opened_refund
@@ -36,7 +36,7 @@ def test_a_bulk_sync_records_a_batch_whose_page_shows_progress_and_results(
     psp, django_capture_on_commit_callbacks
 ):
     client, finance = staff_client("Finance")
-    pending = [opened_refund(completed_order(), hyperswitch_refund_id=None) for _ in range(22)]
+    pending = [opened_refund(completed_order(), provider_refund_id=None) for _ in range(22)]
     failed_order = completed_order()
     finished = Refund.objects.create(
         order=failed_order, amount=1, currency="EUR", status=Refund.Status.FAILED
@@ -71,7 +71,7 @@ def test_a_bulk_sync_records_a_batch_whose_page_shows_progress_and_results(
 
 def test_a_running_batch_counts_chunks_and_refreshes_until_finished(psp):
     client, finance = staff_client("Finance")
-    refunds = [opened_refund(completed_order(), hyperswitch_refund_id=None) for _ in range(3)]
+    refunds = [opened_refund(completed_order(), provider_refund_id=None) for _ in range(3)]
     batch = RefundSyncBatch.objects.create(requested_by=finance, total=3)
     psp.refund_mode = "succeeded"
 
@@ -134,7 +134,7 @@ def test_the_refund_page_approve_button_confirms_on_get_and_acts_on_post(psp):
 
     assert done.status_code == 200 and "approved (€800.00), now pending" in done.content.decode()
     refund.refresh_from_db()
-    assert refund.status == Refund.Status.PENDING and refund.hyperswitch_refund_id
+    assert refund.status == Refund.Status.PENDING and refund.provider_refund_id
 
 
 def test_the_refund_page_reject_button_needs_a_reason_and_sets_failed_at(psp):
@@ -226,7 +226,7 @@ def test_support_and_finance_read_the_audit_log_but_never_change_it(group):
 
 def test_a_chunk_delivered_twice_is_counted_once(psp):
     _, finance = staff_client("Finance")
-    refunds = [opened_refund(completed_order(), hyperswitch_refund_id=None) for _ in range(2)]
+    refunds = [opened_refund(completed_order(), provider_refund_id=None) for _ in range(2)]
     batch = RefundSyncBatch.objects.create(requested_by=finance, total=2)
     psp.refund_mode = "succeeded"
     sync_chunk(batch_id=batch.pk, refund_ids=[str(refunds[0].pk)], chunk=0)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_refunds_timeline_holds_audit_webhook_and_ledger_entries_in_order(psp, post_webhook):
     client, _ = staff_client("Finance")
     order = completed_order()
-    refund = opened_refund(order, hyperswitch_refund_id="ref_t1")
+    refund = opened_refund(order, provider_refund_id="ref_t1")
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
     post_webhook({"event_type": "refund_succeeded", "refund_id": "ref_t1"})
 
@@ -57,7 +57,7 @@ def test_a_bulk_sync_is_queued_to_the_worker_with_a_result_summary(
     refunds = []
     for _ in range(21):
         order = completed_order()
-        refunds.append(opened_refund(order, hyperswitch_refund_id=None))
+        refunds.append(opened_refund(order, provider_refund_id=None))
     psp.refund_mode = "succeeded"
     data = {
         "action": "sync_with_provider",
@@ -90,7 +90,7 @@ def test_every_overview_count_links_to_a_list_that_opens(post_webhook):
 
     client, _ = staff_client("Finance")
     order = completed_order()
-    opened_refund(order, hyperswitch_refund_id="ref_o1")
+    opened_refund(order, provider_refund_id="ref_o1")
     post_webhook({"event_type": "refund_failed", "refund_id": "ref_o1"})
     page = client.get("/admin/payments/overview/").content.decode()
     links = set(re.findall(r'href="(/admin/payments/(?:refund|webhookevent)/\?[^"]+)"', page))

@@ -67,7 +67,7 @@ def test_finance_staff_syncs_a_stuck_refund_in_the_admin(browser_page, live_serv
     staff.groups.add(*Group.objects.filter(name__in=["Finance", "Auditor"]))
 
     order = completed_order()
-    refund = opened_refund(order, reason="stuck", hyperswitch_refund_id=None)
+    refund = opened_refund(order, reason="stuck", provider_refund_id=None)
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=2))
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_PENDING)
     psp.refund_mode = "succeeded"  # the provider takes it and settles at once
@@ -114,7 +114,7 @@ def test_finance_staff_syncs_a_stuck_refund_in_the_admin(browser_page, live_serv
 
 def test_finance_follows_a_dispute_in_the_console(browser_page, live_server):
     """The dispute console: the list (overdue first) and one dispute's page with a note."""
-    from payments.disputes import apply_dispute_event, event_from
+    from payments.disputes.services import apply_dispute_event, event_from
 
     page = browser_page
     staff = UserFactory(username="dora", email="dora@veza.test", is_staff=True)
@@ -169,8 +169,10 @@ def test_finance_follows_a_dispute_in_the_console(browser_page, live_server):
 def test_finance_follows_a_seller_from_sale_to_paid_payout(browser_page, live_server, settings):
     """Sale → pending → released → payout → paid (sandbox webhooks), read in the console."""
     from marketplace.services import end_refund_window
-    from payments import payouts
     from payments.models import Payout, SellerBalance
+    from payments.payouts.methods import set_payout_method
+    from payments.payouts.release import release_order
+    from payments.payouts.services import run_payouts
     from tests.marketplace.factories import ProductFactory
 
     settings.HYPERSWITCH_BASE_URL = ""  # the sandbox settles payouts by signed webhook
@@ -178,9 +180,9 @@ def test_finance_follows_a_seller_from_sale_to_paid_payout(browser_page, live_se
     order = completed_order(products=[ProductFactory(price=5000)])
     seller = order.items.get().seller
     end_refund_window(order_id=order.pk, now=timezone.now() - timedelta(minutes=1))
-    assert payouts.release_order(order_id=order.pk) == 1
-    payouts.set_payout_method(seller=seller, payout_type="bank", payout_token="tok_demo")
-    summary = payouts.run_payouts()
+    assert release_order(order_id=order.pk) == 1
+    set_payout_method(seller=seller, payout_type="bank", payout_token="tok_demo")
+    summary = run_payouts()
     assert summary.get("created") == 1
     payout = Payout.objects.get(seller=seller)
     assert (payout.status, payout.amount) == (Payout.Status.PAID, 4500)

@@ -102,7 +102,7 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
 
     # 1. Find a refund by the short id the list shows, read its timeline, add a note.
     refunded = completed_order()
-    refund = opened_refund(refunded, reason="customer asked", hyperswitch_refund_id="ref_walk")
+    refund = opened_refund(refunded, reason="customer asked", provider_refund_id="ref_walk")
     Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUND_PENDING)
     for _ in range(3):
         opened_refund(completed_order())
@@ -182,7 +182,7 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     assert "approved (€800.00), now pending" in page.inner_text(".messagelist")
     shot(page, "walk-07-approved-by-second-finance-member.png")
     waiting.refresh_from_db()
-    assert waiting.status == Refund.Status.PENDING and waiting.hyperswitch_refund_id
+    assert waiting.status == Refund.Status.PENDING and waiting.provider_refund_id
 
     # 4. Export the ledger entries.
     page.goto(f"{live_server.url}/admin/payments/ledgerentry/?kind__exact=sale_credit")

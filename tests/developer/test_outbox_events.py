@@ -6,10 +6,11 @@ from django.db import transaction
 
 from developer.models import OutboxEvent
 from marketplace.models import Order
-from payments import disputes, payouts
 from payments.checkout import apply_payment_status
+from payments.disputes.services import DisputeEvent, apply_dispute_event
 from payments.models import Dispute, Payout, Refund
-from payments.services import apply_refund_status
+from payments.payouts.services import apply_payout_status, create_payout
+from payments.refunds.settle import apply_refund_status
 from playlists import services as playlist_services
 from tests.factories import CreatorFactory, UserFactory
 from tests.marketplace.factories import OrderFactory, completed_order, opened_refund
@@ -102,8 +103,8 @@ def test_refund_events_once_and_not_on_rollback(db, status):
     assert event.data["id"] == str(refund.pk) and event.data["status"] == status
 
 
-def _dispute_event(order: Order, status) -> disputes.DisputeEvent:
-    return disputes.DisputeEvent(
+def _dispute_event(order: Order, status) -> DisputeEvent:
+    return DisputeEvent(
         dispute_id="dp_1",
         payment_id=order.hyperswitch_payment_id,
         status=status,
@@ -115,16 +116,16 @@ def _dispute_event(order: Order, status) -> disputes.DisputeEvent:
 def test_dispute_opened_then_closed_once_each_and_not_on_rollback(db):
     order = completed_order()
     opened = _dispute_event(order, Dispute.Status.OPENED)
-    rolled_back(lambda: disputes.apply_dispute_event(opened))
+    rolled_back(lambda: apply_dispute_event(opened))
     assert events("dispute.opened") == []
 
-    disputes.apply_dispute_event(opened)
-    disputes.apply_dispute_event(opened)
-    disputes.apply_dispute_event(_dispute_event(order, Dispute.Status.CHALLENGED))
+    apply_dispute_event(opened)
+    apply_dispute_event(opened)
+    apply_dispute_event(_dispute_event(order, Dispute.Status.CHALLENGED))
     assert len(events("dispute.opened")) == 1 and events("dispute.closed") == []
 
-    disputes.apply_dispute_event(_dispute_event(order, Dispute.Status.WON))
-    disputes.apply_dispute_event(_dispute_event(order, Dispute.Status.WON))
+    apply_dispute_event(_dispute_event(order, Dispute.Status.WON))
+    apply_dispute_event(_dispute_event(order, Dispute.Status.WON))
 
     (closed,) = events("dispute.closed")
     assert closed.data["status"] == "won"
@@ -136,12 +137,36 @@ def test_payout_events_once_and_not_on_rollback(db, status):
     seller = CreatorFactory()
     with_method(seller)
     released(seller)
-    payout = payouts.create_payout(seller_id=seller.pk, currency="EUR", minimum=1)
-    rolled_back(lambda: payouts.apply_payout_status(payout_id=payout.pk, status=status))
+    payout = create_payout(seller_id=seller.pk, currency="EUR", minimum=1)
+    rolled_back(lambda: apply_payout_status(payout_id=payout.pk, status=status))
     assert events(f"payout.{status}") == []
 
-    payouts.apply_payout_status(payout_id=payout.pk, status=status)
-    payouts.apply_payout_status(payout_id=payout.pk, status=status)
+    apply_payout_status(payout_id=payout.pk, status=status)
+    apply_payout_status(payout_id=payout.pk, status=status)
 
     (event,) = events(f"payout.{status}")
     assert event.audience == [str(seller.pk)] and event.data["amount"] == payout.amount
+
+
+def test_without_a_recorder_the_process_refuses_to_start(settings):
+    """An event is never silently dropped: no recorder, no start (and no emit)."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    from veza import events
+
+    settings.EVENT_RECORDER = ""
+    events.recorder.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            apps.get_app_config("veza").ready()
+        with pytest.raises(ImproperlyConfigured):
+            events.emit("order.completed", object())
+        settings.EVENT_RECORDER = "developer.outbox.no_such_recorder"
+        events.recorder.cache_clear()
+        with pytest.raises(ImproperlyConfigured):
+            apps.get_app_config("veza").ready()
+    finally:
+        settings.EVENT_RECORDER = "developer.outbox.record_event"
+        events.recorder.cache_clear()
+    assert events.recorder().__name__ == "record_event"

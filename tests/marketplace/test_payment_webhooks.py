@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 
 from marketplace.models import License, Order
+from payments.intake.webhooks import sign
 from payments.models import LedgerEntry, SellerBalance, SellerTransfer, WebhookEvent
-from payments.webhooks import sign
 from tests.marketplace.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

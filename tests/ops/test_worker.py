@@ -174,7 +174,7 @@ def test_beat_reconciles_a_refund_left_without_provider_id(broker, celery_env, t
             f"\n--- beat\n{tail(beat_log)}"
         )
         assert refund.status == Refund.Status.SUCCEEDED, tail(worker_log)
-        assert refund.hyperswitch_refund_id == str(refund.pk)
+        assert refund.provider_refund_id == str(refund.pk)
         order.refresh_from_db()
         assert order.status == Order.Status.REFUNDED
     finally:

@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from marketplace.models import Order
-from payments import payouts
 from payments.models import PayoutMethod
+from payments.payouts.release import release_order
 from tests.marketplace.factories import ProductFactory, completed_order
 
 
@@ -25,7 +25,7 @@ def past_window(order: Order) -> Order:
 def released(seller=None, price: int = 2000) -> Order:
     """A sale whose refund window has passed and whose money was released."""
     order = past_window(sold(seller, price))
-    payouts.release_order(order_id=order.pk)
+    release_order(order_id=order.pk)
     return order
 
 

@@ -11,8 +11,8 @@ from django.test import Client
 
 from accounts.tokens import issue_tokens
 from marketplace.models import Order
+from payments.intake.webhooks import sign
 from payments.models import LedgerEntry, Refund, SellerBalance, WebhookEvent
-from payments.webhooks import sign
 from tests.marketplace.factories import OrderFactory, completed_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -94,7 +94,7 @@ def test_30_concurrent_identical_succeeded_deliveries_debit_exactly_once(psp):
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(order.buyer)['access']}")
     assert client.post(f"/api/v1/marketplace/orders/{order.id}/refund").status_code == 200
     refund = Refund.objects.get(order=order)
-    payload = {"event_type": "refund_succeeded", "refund_id": refund.hyperswitch_refund_id}
+    payload = {"event_type": "refund_succeeded", "refund_id": refund.provider_refund_id}
 
     results = run_together(30, lambda i: deliver(payload))
 
@@ -137,8 +137,8 @@ def test_succeeded_and_failed_racing_end_in_one_terminal_state(psp):
         client.post(f"/api/v1/marketplace/orders/{order.id}/refund")
         refund = Refund.objects.get(order=order)
         payloads = [
-            {"event_type": "refund_succeeded", "refund_id": refund.hyperswitch_refund_id},
-            {"event_type": "refund_failed", "refund_id": refund.hyperswitch_refund_id},
+            {"event_type": "refund_succeeded", "refund_id": refund.provider_refund_id},
+            {"event_type": "refund_failed", "refund_id": refund.provider_refund_id},
         ]
 
         results = run_together(2, lambda i, payloads=payloads: deliver(payloads[i]))
@@ -171,7 +171,7 @@ def test_1000_concurrent_deliveries_of_one_refund_event_move_the_ledger_once(psp
             "event_type": "refund_succeeded",
             "content": {
                 "type": "refund_details",
-                "object": {"refund_id": refund.hyperswitch_refund_id, "status": "succeeded"},
+                "object": {"refund_id": refund.provider_refund_id, "status": "succeeded"},
             },
         }
     ).encode()

@@ -161,7 +161,7 @@ def test_the_same_event_twice_moves_money_once(paid, post_webhook):
 
 
 def test_a_dispute_after_the_money_left_records_debt_and_loses_nothing(paid, post_webhook):
-    from payments.ledger import post_entry
+    from tests.payments.ledger_helpers import post_entry
 
     order, seller = paid
     # the seller's 900 was released and paid out

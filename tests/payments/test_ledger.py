@@ -3,9 +3,10 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payments.ledger import ledger_differences, post_entry
+from payments.ledger import ledger_differences
 from payments.models import LedgerEntry, SellerBalance
 from tests.factories import CreatorFactory
+from tests.payments.ledger_helpers import post_entry
 
 moves = st.lists(st.integers(min_value=-5000, max_value=5000).filter(bool), min_size=1, max_size=25)
 

@@ -6,8 +6,8 @@ import io
 import pytest
 
 from audit.models import AuditLog
-from payments import payouts
 from payments.models import Payout, PayoutMethod, SellerBalance
+from payments.payouts.services import run_payouts
 from tests.factories import AdminFactory, CreatorFactory, UserFactory
 from tests.payments.payout_helpers import released, sold, with_method
 
@@ -53,7 +53,7 @@ def seller_with_payout(psp):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     return seller, Payout.objects.get(seller=seller)
 
 

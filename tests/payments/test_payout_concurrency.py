@@ -3,8 +3,9 @@
 import pytest
 from django.db import connection
 
-from payments import payouts
 from payments.models import LedgerEntry, Payout, SellerBalance, SellerTransfer
+from payments.payouts.release import release_due
+from payments.payouts.services import run_payouts
 from tests.factories import CreatorFactory
 from tests.payments.payout_helpers import past_window, released, sold, with_method
 from tests.payments.test_concurrency import run_together
@@ -22,7 +23,7 @@ def test_two_concurrent_release_runs_move_the_money_once():
     order = past_window(sold(price=2000))
     seller = order.items.get().seller
 
-    results = run_together(2, lambda i: payouts.release_due())
+    results = run_together(2, lambda i: release_due())
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.get("transfers", 0) for r in results) == 1
@@ -37,7 +38,7 @@ def test_two_concurrent_payout_runs_pay_once(psp):
     with_method(seller)
     released(seller, price=2000)
 
-    results = run_together(2, lambda i: payouts.run_payouts())
+    results = run_together(2, lambda i: run_payouts())
 
     assert not [r for r in results if isinstance(r, Exception)], results
     [payout] = Payout.objects.filter(seller=seller)

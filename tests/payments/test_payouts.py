@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from marketplace.models import Order
-from payments import payouts
 from payments.models import (
     LedgerEntry,
     Payout,
@@ -15,7 +14,14 @@ from payments.models import (
     SellerTransfer,
     WebhookEvent,
 )
-from payments.services import apply_refund_status, approve_refund, open_refund
+from payments.payouts.checks import payout_differences
+from payments.payouts.methods import set_payouts_paused
+from payments.payouts.reconcile import reconcile_payouts
+from payments.payouts.release import release_due, release_order
+from payments.payouts.services import retry_payout, run_payouts, submit_payout
+from payments.refunds.approvals import approve_refund
+from payments.refunds.services import open_refund
+from payments.refunds.settle import apply_refund_status
 from tests.factories import AdminFactory, CreatorFactory
 from tests.marketplace.factories import opened_refund
 from tests.payments.payout_helpers import past_window, released, sold, with_method
@@ -50,8 +56,8 @@ def test_release_moves_the_share_from_pending_to_available_once():
     order = past_window(sold(price=2000))
     seller = order.items.get().seller
 
-    first = payouts.release_due()
-    second = payouts.release_due()
+    first = release_due()
+    second = release_due()
 
     assert first == {"transfers": 1, "orders": 1}
     assert second == {}
@@ -65,7 +71,7 @@ def test_release_moves_the_share_from_pending_to_available_once():
 
 def test_release_waits_for_the_refund_window():
     order = sold()
-    assert payouts.release_due() == {}
+    assert release_due() == {}
     assert balance_of(order.items.get().seller).pending == 900
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.PENDING
 
@@ -74,7 +80,7 @@ def test_release_waits_for_the_refund_window():
 def test_release_skips_orders_with_a_pending_refund_or_an_open_dispute(status):
     order = past_window(sold())
     Order.objects.filter(pk=order.pk).update(status=status)
-    assert payouts.release_order(order_id=order.pk) == 0
+    assert release_order(order_id=order.pk) == 0
     balance = balance_of(order.items.get().seller)
     assert (balance.pending, balance.available) == (900, 0)
 
@@ -85,7 +91,7 @@ def test_release_moves_only_what_a_partial_refund_left_standing(psp):
     refund = opened_refund(order)
     apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
     past_window(order)
-    payouts.release_due()
+    release_due()
     balance = balance_of(seller)
     assert (balance.pending, balance.available, balance.debt) == (0, 0, 0)
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.REVERSED
@@ -96,7 +102,7 @@ def test_refund_inside_the_window_debits_pending_and_never_touches_a_payout(psp)
     order = sold(price=2000)
     seller = order.items.get().seller
     with_method(seller)
-    assert payouts.run_payouts() == {}  # nothing available yet
+    assert run_payouts() == {}  # nothing available yet
     refund = opened_refund(order)
     apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
 
@@ -110,11 +116,11 @@ def test_refund_after_payout_creates_debt_recovered_by_the_next_sale(psp, post_w
     seller = CreatorFactory()
     with_method(seller)
     order = released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
     assert post_webhook(payout_event(payout, "payout_success")).status_code == 200
 
-    admin = AdminFactory()
+    admin = AdminFactory(is_staff=True, is_superuser=True)
     refund = open_refund(
         order_id=order.pk,
         requested_by=admin,
@@ -122,7 +128,9 @@ def test_refund_after_payout_creates_debt_recovered_by_the_next_sale(psp, post_w
         as_staff=True,
         override_window_reason="late complaint",
     )
-    approve_refund(refund_id=refund.pk, approved_by=AdminFactory())  # an override waits
+    approve_refund(  # an override waits
+        refund_id=refund.pk, approved_by=AdminFactory(is_staff=True, is_superuser=True)
+    )
     apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
     balance = balance_of(seller)
     assert (balance.pending, balance.available, balance.debt) == (0, 0, 1800)
@@ -144,7 +152,7 @@ def test_payout_run_pays_the_whole_available_with_the_contract_body(
     order = released(seller, price=2000)
 
     with django_capture_on_commit_callbacks(execute=True):
-        summary = payouts.run_payouts()
+        summary = run_payouts()
 
     assert summary["created"] == 1
     payout = Payout.objects.get(seller=seller)
@@ -178,14 +186,14 @@ def test_payout_run_skips_below_minimum_paused_without_method_and_in_flight(psp,
     with_method(small)
     released(paused, price=2000)
     method = with_method(paused)
-    payouts.set_payouts_paused(seller=paused, paused=True)
+    set_payouts_paused(seller=paused, paused=True)
     released(no_method, price=2000)
     with_method(busy)
     released(busy, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     released(busy, price=2000)
 
-    payouts.run_payouts()
+    run_payouts()
 
     assert Payout.objects.filter(seller=busy).count() == 1
     assert not Payout.objects.filter(seller__in=[small, paused, no_method]).exists()
@@ -201,7 +209,7 @@ def test_definite_refusal_fails_the_payout_and_returns_the_money(psp):
     with_method(seller)
     released(seller, price=2000)
 
-    payouts.run_payouts()
+    run_payouts()
 
     payout = Payout.objects.get(seller=seller)
     assert payout.status == Payout.Status.FAILED
@@ -218,9 +226,9 @@ def test_timeout_leaves_it_pending_and_a_retried_run_does_not_pay_twice(psp, set
     with_method(seller)
     released(seller, price=2000)
 
-    payouts.run_payouts()
+    run_payouts()
     psp.payout_mode = "ok"
-    payouts.run_payouts()  # the retried run: the payout is in flight
+    run_payouts()  # the retried run: the payout is in flight
 
     payout = Payout.objects.get(seller=seller)
     assert payout.status == Payout.Status.PENDING
@@ -228,7 +236,7 @@ def test_timeout_leaves_it_pending_and_a_retried_run_does_not_pay_twice(psp, set
     assert balance_of(seller).available == 0
 
     settings.PAYOUT_RECONCILE_AFTER = 0
-    assert payouts.reconcile_payouts() == {"still_pending": 1}
+    assert reconcile_payouts() == {"still_pending": 1}
     payout.refresh_from_db()
     assert payout.provider_payout_id == str(payout.pk)
     assert len(psp.calls_to("POST", "/payouts/create")) == 1
@@ -240,14 +248,14 @@ def test_timeout_before_the_provider_saw_it_is_resubmitted_with_the_same_id(psp,
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
     assert psp.payouts == {}
 
     psp.payout_mode = "ok"
     settings.PAYOUT_RECONCILE_AFTER = 0
-    assert payouts.reconcile_payouts() == {"resubmitted": 1}
-    assert payouts.reconcile_payouts() == {"still_pending": 1}
+    assert reconcile_payouts() == {"resubmitted": 1}
+    assert reconcile_payouts() == {"still_pending": 1}
 
     bodies = [c.body["payout_id"] for c in psp.calls_to("POST", "/payouts/create")]
     assert bodies == [str(payout.pk), str(payout.pk)]
@@ -260,12 +268,12 @@ def test_reconciliation_applies_a_terminal_answer(psp, settings):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
     psp.settle_payout(str(payout.pk), "success")
     settings.PAYOUT_RECONCILE_AFTER = 0
 
-    assert payouts.reconcile_payouts() == {"paid": 1}
+    assert reconcile_payouts() == {"paid": 1}
     payout.refresh_from_db()
     assert payout.status == Payout.Status.PAID
     assert payout.paid_at is not None
@@ -275,10 +283,10 @@ def test_fake_provider_dedupes_a_repeated_payout_id(psp):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     payout = Payout.objects.get(seller=seller)
 
-    submission = payouts.submit_payout(payout=payout)  # the same id again: 400, then GET
+    submission = submit_payout(payout=payout)  # the same id again: 400, then GET
 
     assert submission.accepted
     assert submission.payout.status == Payout.Status.PENDING
@@ -292,7 +300,7 @@ def pending_payout(psp):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     return Payout.objects.get(seller=seller)
 
 
@@ -350,7 +358,7 @@ def test_reversed_after_paid_returns_the_money(pending_payout, post_webhook):
     assert balance_of(pending_payout.seller).available == 1800
     transfer = SellerTransfer.objects.get(seller=pending_payout.seller)
     assert (transfer.status, transfer.payout) == (SellerTransfer.Status.RELEASED, None)
-    assert payouts.payout_differences() == []
+    assert payout_differences() == []
 
 
 @pytest.mark.parametrize(
@@ -379,7 +387,7 @@ def test_duplicate_and_out_of_order_pairs_keep_the_first_terminal_state(
     assert LedgerEntry.objects.filter(payout=pending_payout, kind="payout_return").count() == (
         1 if final == Payout.Status.FAILED else 0
     )
-    assert payouts.payout_differences() == []
+    assert payout_differences() == []
 
 
 def test_a_replayed_event_id_is_a_duplicate(pending_payout, post_webhook):
@@ -403,11 +411,11 @@ def test_retry_of_a_failed_payout_pays_again_as_a_new_payout(psp):
     seller = CreatorFactory()
     with_method(seller)
     released(seller, price=2000)
-    payouts.run_payouts()
+    run_payouts()
     failed = Payout.objects.get(seller=seller)
     psp.payout_mode = "ok"
 
-    new = payouts.retry_payout(payout=failed, actor=AdminFactory())
+    new = retry_payout(payout=failed, actor=AdminFactory())
 
     assert new is not None and new.pk != failed.pk
     assert (new.status, new.amount) == (Payout.Status.PENDING, 1800)

@@ -33,7 +33,7 @@ def test_opening_a_refund_leaves_it_pending_and_sends_our_id_to_the_provider(psp
     assert body["message"]
     refund = Refund.objects.get(pk=body["refund"]["id"])
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.id)
+    assert refund.provider_refund_id == str(refund.id)
     assert (refund.amount, refund.currency) == (order.total_amount, "EUR")
     assert refund.requested_by == order.buyer
     order.refresh_from_db()
@@ -97,7 +97,7 @@ def test_provider_timeout_after_creating_the_refund_keeps_it_pending_with_its_id
     assert response.status_code == 200
     refund = Refund.objects.get(order=order)
     assert refund.status == Refund.Status.PENDING
-    assert refund.hyperswitch_refund_id == str(refund.id)
+    assert refund.provider_refund_id == str(refund.id)
     order.refresh_from_db()
     assert order.status == Order.Status.REFUND_PENDING
 
@@ -105,7 +105,7 @@ def test_provider_timeout_after_creating_the_refund_keeps_it_pending_with_its_id
 def test_provider_unreachable_for_both_calls_answers_202_then_reconciliation_completes(
     psp, client_for, settings
 ):
-    from payments.services import reconcile_refunds
+    from payments.refunds.reconcile import reconcile_refunds
 
     psp.refund_mode = "timeout"
     psp.get_mode = "timeout"
@@ -114,7 +114,7 @@ def test_provider_unreachable_for_both_calls_answers_202_then_reconciliation_com
     assert response.status_code == 202
     assert response.json()["refund"]["status"] == "pending"
     refund = Refund.objects.get(order=order)
-    assert refund.hyperswitch_refund_id is None
+    assert refund.provider_refund_id is None
     order.refresh_from_db()
     assert order.status == Order.Status.REFUND_PENDING
     # a second request must not open a second refund while the first may exist
@@ -128,7 +128,7 @@ def test_provider_unreachable_for_both_calls_answers_202_then_reconciliation_com
     refund.refresh_from_db()
     order.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED
-    assert refund.hyperswitch_refund_id == str(refund.id)
+    assert refund.provider_refund_id == str(refund.id)
     assert order.status == Order.Status.REFUNDED
     # re-submitted with the same refund id
     assert {c.body["refund_id"] for c in psp.calls_to("POST", "/refunds")} == {str(refund.id)}

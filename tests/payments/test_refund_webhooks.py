@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from marketplace.models import License, Order
+from payments.intake.webhooks import parse
 from payments.models import LedgerEntry, Refund, SellerBalance, SellerTransfer, WebhookEvent
-from payments.webhooks import parse
+from payments.refunds.reconcile import reconcile_refunds
 from tests.marketplace.factories import completed_order, opened_refund
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def test_succeeded_webhook_finalises_refund_order_licences_balance_and_transfers
     response = post_webhook(
         envelope(
             "refund_succeeded",
-            {"refund_id": pending_refund.hyperswitch_refund_id, "status": "succeeded"},
+            {"refund_id": pending_refund.provider_refund_id, "status": "succeeded"},
         )
     )
 
@@ -68,7 +69,7 @@ def test_succeeded_webhook_finalises_refund_order_licences_balance_and_transfers
 
 
 def test_replayed_success_webhook_leaves_succeeded_at_unchanged(pending_refund, post_webhook):
-    flat = {"event_type": "refund_succeeded", "refund_id": pending_refund.hyperswitch_refund_id}
+    flat = {"event_type": "refund_succeeded", "refund_id": pending_refund.provider_refund_id}
     assert post_webhook(flat).status_code == 200
     pending_refund.refresh_from_db()
     first_succeeded_at = pending_refund.succeeded_at
@@ -83,7 +84,7 @@ def test_replayed_success_webhook_leaves_succeeded_at_unchanged(pending_refund, 
 
 
 def test_replayed_event_id_is_stored_once_and_does_nothing(pending_refund, post_webhook):
-    body = envelope("refund_succeeded", {"refund_id": pending_refund.hyperswitch_refund_id})
+    body = envelope("refund_succeeded", {"refund_id": pending_refund.provider_refund_id})
     post_webhook(body)
     replay = post_webhook(body)
     assert replay.json() == {"status": "duplicate"}
@@ -101,7 +102,7 @@ def test_failed_webhook_restores_the_order_and_a_new_request_works(
         {
             "event_type": "refund_failed",
             "object": {
-                "refund_id": pending_refund.hyperswitch_refund_id,
+                "refund_id": pending_refund.provider_refund_id,
                 "status": "failed",
                 "error_message": "Issuer declined",
             },
@@ -125,7 +126,7 @@ def test_failed_webhook_restores_the_order_and_a_new_request_works(
 
 
 def test_late_failure_after_success_changes_nothing(pending_refund, post_webhook):
-    ref = pending_refund.hyperswitch_refund_id
+    ref = pending_refund.provider_refund_id
     post_webhook({"event_type": "refund_succeeded", "refund_id": ref})
     late = post_webhook({"event_type": "refund_failed", "refund_id": ref, "status": "failed"})
     assert late.status_code == 200
@@ -139,7 +140,7 @@ def test_non_terminal_status_changes_nothing(pending_refund, post_webhook, statu
     response = post_webhook(
         {
             "event_type": "refund_processing",
-            "refund_id": pending_refund.hyperswitch_refund_id,
+            "refund_id": pending_refund.provider_refund_id,
             "status": status,
         }
     )
@@ -169,7 +170,7 @@ def test_refund_found_by_our_id_in_metadata_when_provider_id_is_missing(
     order = completed_order()
     client_for(order.buyer).post(f"/api/v1/marketplace/orders/{order.id}/refund", {})
     refund = Refund.objects.get(order=order)
-    assert refund.hyperswitch_refund_id is None
+    assert refund.provider_refund_id is None
     response = post_webhook(
         envelope(
             "refund_succeeded",
@@ -183,22 +184,20 @@ def test_refund_found_by_our_id_in_metadata_when_provider_id_is_missing(
     assert response.json() == {"status": "processed"}
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED
-    assert refund.hyperswitch_refund_id == "psp_ref_999"
+    assert refund.provider_refund_id == "psp_ref_999"
 
 
 def test_a_refund_beyond_the_money_left_records_debt_instead_of_losing_it(
     pending_refund, post_webhook
 ):
-    from payments.ledger import post_entry
+    from tests.payments.ledger_helpers import post_entry
 
     seller = pending_refund.order.items.get().seller
     # 600 of the sale's 900 already left (a payout-like debit from pending).
     post_entry(seller=seller, currency="EUR", kind=LedgerEntry.Kind.ADJUSTMENT, amount=-600)
     assert SellerBalance.objects.get(seller=seller).pending == 300
 
-    post_webhook(
-        {"event_type": "refund_succeeded", "refund_id": pending_refund.hyperswitch_refund_id}
-    )
+    post_webhook({"event_type": "refund_succeeded", "refund_id": pending_refund.provider_refund_id})
 
     debit = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND_DEBIT)
     assert (debit.requested_amount, debit.applied_amount, debit.pending_delta) == (-900, -300, -300)
@@ -242,7 +241,7 @@ def test_status_is_taken_from_the_event_type_when_absent():
 
 
 def test_bad_signature_is_401_and_nothing_changes(pending_refund, post_webhook):
-    body = {"event_type": "refund_succeeded", "refund_id": pending_refund.hyperswitch_refund_id}
+    body = {"event_type": "refund_succeeded", "refund_id": pending_refund.provider_refund_id}
     assert post_webhook(body, secret="not-the-secret-at-all-0123456789").status_code == 401
     assert post_webhook(body, signature="").status_code == 401
     pending_refund.refresh_from_db()
@@ -258,11 +257,10 @@ def test_malformed_body_is_400(db, post_webhook, raw):
 
 
 def test_reconciliation_settles_a_stuck_pending_refund(pending_refund, psp, settings):
-    from payments.services import reconcile_refunds
 
     settings.REFUND_RECONCILE_AFTER = 0
     assert reconcile_refunds() == {"still_pending": 1}
-    psp.settle_refund(pending_refund.hyperswitch_refund_id, "succeeded")
+    psp.settle_refund(pending_refund.provider_refund_id, "succeeded")
     call_command("reconcile_refunds")
     pending_refund.refresh_from_db()
     assert pending_refund.status == Refund.Status.SUCCEEDED
@@ -271,7 +269,6 @@ def test_reconciliation_settles_a_stuck_pending_refund(pending_refund, psp, sett
 
 
 def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, settings):
-    from payments.services import reconcile_refunds
 
     order = completed_order()
     # a crash between phase 1 and phase 2: pending, no provider id, never sent
@@ -282,7 +279,7 @@ def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, 
     assert reconcile_refunds() == {"still_pending": 1}
 
     refund.refresh_from_db()
-    assert refund.hyperswitch_refund_id == str(refund.id)
+    assert refund.provider_refund_id == str(refund.id)
     assert [c.body["refund_id"] for c in psp.calls_to("POST", "/refunds")] == [str(refund.id)]
     psp.settle_refund(str(refund.id), "failed")
     assert reconcile_refunds() == {"failed": 1}
@@ -293,7 +290,6 @@ def test_reconciliation_resubmits_a_crash_orphaned_refund_with_the_same_id(psp, 
 
 
 def test_reconciliation_ignores_young_refunds(pending_refund, psp, settings):
-    from payments.services import reconcile_refunds
 
     settings.REFUND_RECONCILE_AFTER = 3600
     assert reconcile_refunds() == {}
@@ -334,9 +330,35 @@ def test_provider_spellings_of_terminal_statuses_are_understood(
     post_webhook(
         {
             "event_type": "refund_update",
-            "refund_id": pending_refund.hyperswitch_refund_id,
+            "refund_id": pending_refund.provider_refund_id,
             "status": status,
         }
     )
     pending_refund.refresh_from_db()
     assert pending_refund.status == final
+
+
+def test_a_cache_flush_does_not_make_the_sandbox_forget_a_pending_refund(client_for, settings):
+    """The sandbox keeps what it was asked in the database: after a cache flush, a refund it
+    holds is found at reconciliation and settles, not "not found" (which would fail it)."""
+    from django.core.cache import cache
+
+    from payments.providers import get_provider
+    from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
+    from tests.marketplace.factories import completed_order, opened_refund
+
+    settings.HYPERSWITCH_BASE_URL = ""
+    order = completed_order()
+    refund = opened_refund(order)
+    get_provider().create_refund(
+        payment_id=order.hyperswitch_payment_id,
+        refund_id=str(refund.pk),
+        amount=refund.amount,
+        reason="requested_by_customer",
+        order_id=str(order.pk),
+    )
+    cache.clear()
+
+    assert reconcile_refund(refund=refund) == ReconcileOutcome.SUCCEEDED
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == (Refund.Status.SUCCEEDED, str(refund.pk))

@@ -3,7 +3,7 @@
 import pytest
 
 from developer.models import OutboxEvent
-from payments import webhooks
+from payments.intake import receiver
 from payments.models import LedgerEntry, Refund, WebhookEvent
 from tests.payments.test_partial_refunds import refund, succeed, three_item_order
 from tests.payments.test_refund_webhooks import envelope, pending_refund  # noqa: F401
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def succeeded(refund: Refund, event_id: str) -> dict:
     return envelope(
         "refund_succeeded",
-        {"refund_id": refund.hyperswitch_refund_id, "status": "succeeded"},
+        {"refund_id": refund.provider_refund_id, "status": "succeeded"},
         event_id=event_id,
     )
 
@@ -28,14 +28,14 @@ def test_a_delivery_that_loses_the_claim_is_rolled_back_and_counted_as_a_duplica
     claim: this one's transaction is rolled back (no second row, no second movement) and
     the delivery is counted on the stored event."""
     assert post_webhook(succeeded(pending_refund, "evt_race")).json() == {"status": "processed"}
-    counted = webhooks._count_redelivery
+    counted = receiver._count_redelivery
     calls = []
 
     def replay_check_misses_once(event_key):
         calls.append(event_key)
         return False if len(calls) == 1 else counted(event_key)
 
-    monkeypatch.setattr(webhooks, "_count_redelivery", replay_check_misses_once)
+    monkeypatch.setattr(receiver, "_count_redelivery", replay_check_misses_once)
     rows = WebhookEvent.objects.count()
 
     response = post_webhook(succeeded(pending_refund, "evt_race"))
@@ -54,9 +54,9 @@ def test_a_failing_claim_that_is_no_duplicate_is_an_error_and_applies_nothing(
     monkeypatch,
 ):
     def refuse(event):
-        raise webhooks._AlreadyClaimed() from webhooks.IntegrityError("no such event")
+        raise receiver._AlreadyClaimed() from receiver.IntegrityError("no such event")
 
-    monkeypatch.setattr(webhooks, "_claim", refuse)
+    monkeypatch.setattr(receiver, "_claim", refuse)
 
     response = post_webhook(succeeded(pending_refund, "evt_odd"))
 

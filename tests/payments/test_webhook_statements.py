@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def succeeded(refund: Refund, event_id: str = "evt_1") -> dict:
     return envelope(
         "refund_succeeded",
-        {"refund_id": refund.hyperswitch_refund_id, "status": "succeeded"},
+        {"refund_id": refund.provider_refund_id, "status": "succeeded"},
         event_id=event_id,
     )
 

@@ -1,9 +1,8 @@
 import hmac
-import json
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.utils.text import slugify
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -86,25 +85,11 @@ class TrackViewSet(viewsets.GenericViewSet):
     def list(self, request):
         # Visitors share one page per query, built once per catalogue change; a signed-in
         # caller who owns nothing hidden sees the same rows, with their own likes laid over.
-        user = request.user
-        if not list_cache.enabled() or (request.auth is not None and not user.is_authenticated):
-            return self._build_page(request)
-        shared = list_cache.SharedPage(request)
-        if not user.is_authenticated:
-            if shared.body is not None:  # already rendered: sent as it is
-                return HttpResponse(shared.body, content_type=request.accepted_renderer.media_type)
-            response = self._build_page(request)
-            shared.put(self._render(response.data))
-            return response
-        if shared.owns_hidden is None:
-            shared.remember_owner(selectors.owns_hidden_track(user=user))
-        if shared.owns_hidden:
-            return self._build_page(request)
-        if shared.body is not None:
-            return Response(self._with_likes(json.loads(shared.body), user))
-        response = self._build_page(request, owns_hidden=False)
-        shared.put(self._render(self._without_likes(response.data)))
-        return response
+        return list_cache.serve(
+            request,
+            build=lambda owns_hidden=True: self._build_page(request, owns_hidden=owns_hidden),
+            render=self._render,
+        )
 
     def _render(self, data) -> bytes:
         renderer = self.request.accepted_renderer
@@ -114,20 +99,6 @@ class TrackViewSet(viewsets.GenericViewSet):
         queryset = selectors.track_list(user=request.user, owns_hidden=owns_hidden)
         page = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(s.TrackOutput(page, many=True).data)
-
-    @staticmethod
-    def _without_likes(body: dict) -> dict:
-        shared = dict(body)
-        shared["results"] = [{**row, "liked_by_me": False} for row in body["results"]]
-        return shared
-
-    @staticmethod
-    def _with_likes(body: dict, user) -> dict:
-        liked = selectors.liked_among(user=user, track_ids=[row["id"] for row in body["results"]])
-        liked = {str(track_id) for track_id in liked}
-        for row in body["results"]:
-            row["liked_by_me"] = row["id"] in liked
-        return body
 
     @extend_schema(
         request={"multipart/form-data": s.TrackUploadInput},

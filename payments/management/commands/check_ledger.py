@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from payments.ledger import ledger_differences
 from payments.models import SellerBalance
-from payments.payouts import payout_differences
+from payments.payouts.checks import payout_differences
 
 
 class Command(BaseCommand):

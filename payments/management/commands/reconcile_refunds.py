@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from payments.selectors import stuck_refunds
-from payments.services import reconcile_refunds
+from payments.refunds.reconcile import reconcile_refunds
+from payments.refunds.selectors import stuck_refunds
 
 
 class Command(BaseCommand):

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from payments import payouts
+from payments.payouts.reconcile import reconcile_payouts
+from payments.payouts.release import release_due
+from payments.payouts.services import run_payouts
 
 
 class Command(BaseCommand):
@@ -17,9 +19,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        released = payouts.release_due()
+        released = release_due()
         self.stdout.write(f"release: {released or 'nothing to release'}")
-        summary = payouts.run_payouts()
+        summary = run_payouts()
         self.stdout.write(f"payouts: {summary or 'nobody to pay'}")
         if options["reconcile"]:
-            self.stdout.write(f"reconciliation: {payouts.reconcile_payouts() or 'nothing'}")
+            self.stdout.write(f"reconciliation: {reconcile_payouts() or 'nothing'}")

@@ -25,7 +25,7 @@ from audit.services import record
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
-from payments.checkout import shares_by_seller
+from payments.ledger import shares_by_seller
 from payments.models import (
     Dispute,
     DisputeShare,
@@ -248,26 +248,17 @@ def _charge_back(*, dispute: Dispute, order: Order, status: str, now) -> None:
         balance = balances[str(share.seller_id)]
         held = share.from_pending + share.from_available
         fee = fees.get(str(share.seller_id), 0)
-        taken = ledger.take(balance, fee)
-        ledger.record(
+        # The hold is consumed; the fee is taken like any debit (what is missing, owed).
+        ledger.debit(
             balance=balance,
             kind=LedgerEntry.Kind.DISPUTE_DEBIT,
+            amount=fee,
             requested=-(share.amount + fee),
-            pending=-taken.pending,
-            available=-taken.available,
             held=-held,
+            always=True,
             order=order,
             dispute=dispute,
         )
-        if taken.debt:
-            ledger.record(
-                balance=balance,
-                kind=LedgerEntry.Kind.DEBT,
-                requested=-taken.debt,
-                debt=taken.debt,
-                order=order,
-                dispute=dispute,
-            )
         standing[str(share.seller_id)] = share.amount
     transfers = SellerTransfer.objects.select_for_update().filter(order=order)
     for transfer in transfers.order_by("pk"):

@@ -1,9 +1,10 @@
-"""List filters for the money tables, whose choices never cost a scan of those tables."""
+"""List filters of the payments consoles, whose choices never cost a scan of their tables."""
 
 from django.contrib import admin
 
 from marketplace.models import Product
 from payments.models import SellerBalance
+from payments.refunds.selectors import stuck_refunds
 
 
 class CurrencyFilter(admin.SimpleListFilter):
@@ -25,4 +26,17 @@ class CurrencyFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(currency=self.value())
+        return queryset
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = "stuck"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Stuck (pending too long)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset & stuck_refunds()
         return queryset

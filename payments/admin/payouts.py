@@ -9,17 +9,24 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
-from payments import payouts
-from payments.admin_timeline import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.admin.common import order_link
+from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
 from payments.models import Payout, PayoutMethod, PayoutNote
 from payments.notes import add_payout_note
-from payments.selectors import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from payments.payouts.methods import set_payouts_paused
+from payments.payouts.services import retry_payout
+from payments.timeline import timeline
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+)
 from veza.money import format_money as money
 from veza.tasks import enqueue_on_commit
 
@@ -108,7 +115,7 @@ class PayoutAdmin(
 
     @admin.display(description="payout", ordering="id")
     def short_id(self, payout: Payout) -> str:
-        return str(payout.pk)[:8]
+        return short_id(payout.pk)
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, payout: Payout) -> str:
@@ -122,11 +129,7 @@ class PayoutAdmin(
     def transfers_table(self, payout: Payout) -> str:
         rows = [
             (
-                format_html(
-                    '<a href="{}">{}</a>',
-                    reverse("admin:marketplace_order_change", args=[t.order_id]),
-                    str(t.order_id)[:8],
-                ),
+                order_link(t.order_id),
                 money(t.amount, t.currency),
                 t.status,
                 t.released_at or "",
@@ -159,18 +162,18 @@ class PayoutAdmin(
     @admin.action(description="Retry failed payouts (a new payout)", permissions=["manage"])
     def retry_failed(self, request, queryset):
         for payout in queryset.filter(status=Payout.Status.FAILED):
-            new = payouts.retry_payout(payout=payout, actor=request.user, request=request)
+            new = retry_payout(payout=payout, actor=request.user, request=request)
             if new is None:
                 self.message_user(
                     request,
-                    f"Payout {str(payout.pk)[:8]}: nothing to pay now (paused, in flight or "
+                    f"Payout {short_id(payout.pk)}: nothing to pay now (paused, in flight or "
                     "no available money).",
                     messages.WARNING,
                 )
             else:
                 self.message_user(
                     request,
-                    f"Payout {str(payout.pk)[:8]} retried as {str(new.pk)[:8]}: {new.status}.",
+                    f"Payout {short_id(payout.pk)} retried as {short_id(new.pk)}: {new.status}.",
                 )
 
     @admin.action(description="Pause these sellers' payouts", permissions=["manage"])
@@ -211,7 +214,7 @@ class PayoutAdmin(
 
 def _set_paused(model_admin, request, sellers, paused: bool) -> None:
     for seller in sellers:
-        method = payouts.set_payouts_paused(
+        method = set_payouts_paused(
             seller=seller, paused=paused, actor=request.user, request=request
         )
         if method is None:

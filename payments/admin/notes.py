@@ -10,29 +10,32 @@ from django.http import HttpResponseRedirect
 
 from audit.admin import with_money
 from audit.services import record
+from payments.timeline import AuditItem, LedgerItem, NoteItem, TimelineItem, WebhookItem
 from veza.money import format_money as money
 
 
-def describe_timeline_item(item: dict) -> tuple:
+def describe_timeline_item(item: TimelineItem) -> tuple[str, str, str]:
     """(what, who, detail) of one timeline entry, amounts as staff read them."""
-    entry = item["entry"]
-    if item["source"] == "audit":
-        detail = ", ".join(
-            f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
-            for k, v in with_money(entry.details).items()
-            if v
-        )
-        return entry.action, entry.actor.username if entry.actor else "system", detail
-    if item["source"] == "webhook":
-        return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
-    if item["source"] == "note":
-        return f"internal note on the {item['about']}", _author(entry), entry.text
-    return (
-        entry.get_kind_display(),
-        entry.seller.username,
-        f"{money(entry.applied_amount, entry.currency, signed=True)} "
-        f"(balance after {money(entry.balance_after, entry.currency)})",
-    )
+    match item:
+        case AuditItem(entry=entry):
+            detail = ", ".join(
+                f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
+                for k, v in with_money(entry.details).items()
+                if v
+            )
+            return entry.action, entry.actor.username if entry.actor else "system", detail
+        case WebhookItem(entry=entry):
+            return entry.event_type, "provider", f"{entry.status} → {entry.outcome} {entry.detail}"
+        case NoteItem(entry=note, about=about):
+            return f"internal note on the {about}", _author(note), note.text
+        case LedgerItem(entry=entry):
+            return (
+                entry.get_kind_display(),
+                entry.seller.username,
+                f"{money(entry.applied_amount, entry.currency, signed=True)} "
+                f"(balance after {money(entry.balance_after, entry.currency)})",
+            )
+    raise TypeError(f"not a timeline item: {item!r}")
 
 
 def _author(note) -> str:

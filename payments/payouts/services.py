@@ -18,24 +18,21 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record
-from marketplace import services as orders
-from marketplace.models import Order
 from payments import ledger
 from payments.models import (
     EventOutcome,
     LedgerEntry,
     Payout,
     PayoutMethod,
-    SellerBalance,
     SellerTransfer,
 )
+from payments.payouts.selectors import eligible_balances
 from payments.providers import PayoutResult, ProviderError, get_provider
 from veza.events import emit
 from veza.tasks import enqueue_on_commit, inside_transaction
@@ -43,127 +40,12 @@ from veza.tasks import enqueue_on_commit, inside_transaction
 logger = logging.getLogger(__name__)
 
 NOTIFY_TASK = "payments.tasks.send_payout_notification"
-# Orders whose money may leave the window: paid, nothing pending, nothing disputed.
-RELEASABLE = frozenset(
-    {Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED}
-)
 
 
 # --- release ------------------------------------------------------------------------------
-def releasable_order_ids(*, now=None):
-    """Orders with a pending transfer whose refund window has passed."""
-    now = now or timezone.now()
-    return (
-        SellerTransfer.objects.filter(
-            status=SellerTransfer.Status.PENDING,
-            order__refund_deadline__lt=now,
-            order__status__in=list(RELEASABLE),
-        )
-        .values_list("order_id", flat=True)
-        .distinct()
-    )
-
-
-def release_order(*, order_id, now=None) -> int:
-    """Move each seller's standing share of the order from pending to available.
-
-    Returns how many transfers it released. Safe to run on two workers at once: the order's
-    row lock serialises them, and the ledger's UNIQUE (seller, order, release) refuses a
-    second entry whatever happens.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = orders.lock_order(order_id=order_id)
-        if order is None or order.status not in RELEASABLE:
-            return 0
-        if order.refund_deadline is None or order.refund_deadline >= now:
-            return 0
-        seller_ids = list(
-            SellerTransfer.objects.filter(
-                order=order, status=SellerTransfer.Status.PENDING
-            ).values_list("seller_id", flat=True)
-        )
-        if not seller_ids:
-            return 0
-        balances = ledger.lock_balances(seller_ids=seller_ids, currency=order.currency)
-        transfers = (
-            SellerTransfer.objects.select_for_update()
-            .filter(order=order, status=SellerTransfer.Status.PENDING)
-            .order_by("pk")
-        )
-        released = 0
-        for transfer in transfers:
-            balance = balances[str(transfer.seller_id)]
-            # What a refund or a debt already took is not in pending any more.
-            amount = min(transfer.amount, balance.pending)
-            try:
-                with transaction.atomic():
-                    ledger.record(
-                        balance=balance,
-                        kind=LedgerEntry.Kind.RELEASE,
-                        requested=transfer.amount,
-                        pending=-amount,
-                        available=amount,
-                        order=order,
-                    )
-            except IntegrityError:
-                balance.refresh_from_db()  # released already: the savepoint undid our change
-            transfer.status = SellerTransfer.Status.RELEASED
-            transfer.released_at = now
-            transfer.save(update_fields=["status", "released_at", "updated_at"])
-            released += 1
-    return released
-
-
-def release_due(*, now=None) -> dict[str, int]:
-    """Beat: release every order whose refund window has passed."""
-    summary: dict[str, int] = defaultdict(int)
-    for order_id in list(releasable_order_ids(now=now)):
-        try:
-            summary["transfers"] += release_order(order_id=order_id, now=now)
-            summary["orders"] += 1
-        except Exception:  # noqa: BLE001 - one bad order must not stop the others
-            logger.exception("release of order %s failed", order_id)
-            summary["error"] += 1
-    return dict(summary)
 
 
 # --- payout method ------------------------------------------------------------------------
-def set_payout_method(*, seller, payout_type: str, payout_token: str, request=None):
-    """Where the seller's payouts go; the provider's customer id is the seller's id."""
-    with transaction.atomic():
-        method, created = PayoutMethod.objects.select_for_update().get_or_create(
-            seller=seller, defaults={"payout_type": payout_type, "payout_token": payout_token}
-        )
-        if not created:
-            method.payout_type, method.payout_token = payout_type, payout_token
-            method.save(update_fields=["payout_type", "payout_token", "updated_at"])
-        record(
-            action="payout_method.set",
-            actor=seller,
-            target=method,
-            request=request,
-            details={"payout_type": payout_type, "created": created},
-        )
-    return method
-
-
-def set_payouts_paused(*, seller, paused: bool, actor=None, request=None) -> PayoutMethod | None:
-    """Staff pause or resume a seller's payouts (audited). None when it has no method."""
-    with transaction.atomic():
-        method = PayoutMethod.objects.select_for_update().filter(seller=seller).first()
-        if method is None:
-            return None
-        method.payouts_paused = paused
-        method.save(update_fields=["payouts_paused", "updated_at"])
-        record(
-            action="payouts.paused" if paused else "payouts.resumed",
-            actor=actor,
-            target=method,
-            request=request,
-            details={"seller_id": str(seller.pk)},
-        )
-    return method
 
 
 # --- payout run: create, then submit ------------------------------------------------------
@@ -293,18 +175,6 @@ def _record_provider_id(*, payout: Payout, provider_payout_id: str) -> None:
             locked.provider_payout_id = provider_payout_id
             locked.save(update_fields=["provider_payout_id", "updated_at"])
         payout.provider_payout_id = locked.provider_payout_id
-
-
-def eligible_balances():
-    """(seller_id, currency) pairs that the payout run should consider."""
-    return (
-        SellerBalance.objects.filter(
-            available__gte=max(settings.PAYOUT_MINIMUM, 1),
-            seller__payout_method__payouts_paused=False,
-        )
-        .order_by("seller_id", "currency")
-        .values_list("seller_id", "currency")
-    )
 
 
 def run_payouts() -> dict[str, int]:
@@ -453,77 +323,6 @@ def apply_payout_event(*, payout_id: str, status: Payout.Status, error_message: 
 
 
 # --- reconciliation -----------------------------------------------------------------------
-def stuck_payouts():
-    cutoff = timezone.now() - timedelta(seconds=settings.PAYOUT_RECONCILE_AFTER)
-    return Payout.objects.filter(status=Payout.Status.PENDING, created_at__lte=cutoff)
-
-
-def reconcile_payout(*, payout: Payout) -> str:
-    """Ask the provider where a pending payout stands; re-submit the same id when it has none."""
-    payout = Payout.objects.get(pk=payout.pk)
-    if payout.is_terminal:
-        return "terminal"
-    provider = get_provider()
-    try:
-        result = provider.get_payout(payout.provider_payout_id or str(payout.pk))
-    except ProviderError as exc:
-        if not exc.not_found:
-            return "unreachable"
-        # The provider never saw it (the create timed out before reaching it): same id again.
-        submission = submit_payout(payout=payout)
-        return "resubmitted" if submission.accepted else str(submission.payout.status)
-    if payout.provider_payout_id is None:
-        _record_provider_id(payout=payout, provider_payout_id=result.payout_id)
-    if not result.is_terminal:
-        return "still_pending"
-    apply_payout_status(
-        payout_id=payout.pk,
-        status=result.status,
-        error_message=result.error_message or "",
-        source="reconciliation",
-    )
-    return str(result.status)
-
-
-def reconcile_payouts(*, payouts=None) -> dict[str, int]:
-    summary: dict[str, int] = defaultdict(int)
-    for payout in payouts if payouts is not None else stuck_payouts().order_by("created_at"):
-        try:
-            summary[reconcile_payout(payout=payout)] += 1
-        except Exception:  # noqa: BLE001 - one bad payout must not stop the others
-            logger.exception("reconciliation of payout %s failed", payout.pk)
-            summary["error"] += 1
-    return dict(summary)
 
 
 # --- consistency (check_ledger) -----------------------------------------------------------
-def payout_differences() -> list[dict]:
-    """Payouts whose ledger entries disagree with their status: every payout has one
-    ``payout`` entry of −amount, a failed or reversed one also a ``payout_return`` of +amount;
-    a paid payout's transfers are paid."""
-    entries: dict = defaultdict(dict)
-    for payout_id, kind, requested in LedgerEntry.objects.filter(payout__isnull=False).values_list(
-        "payout_id", "kind", "requested_amount"
-    ):
-        entries[payout_id][kind] = requested
-    problems = []
-    for payout in Payout.objects.all():
-        expected = {LedgerEntry.Kind.PAYOUT: -payout.amount}
-        if payout.status in (Payout.Status.FAILED, Payout.Status.REVERSED):
-            expected[LedgerEntry.Kind.PAYOUT_RETURN] = payout.amount
-        if entries.get(payout.pk, {}) != expected:
-            problems.append(
-                {
-                    "payout_id": str(payout.pk),
-                    "status": payout.status,
-                    "entries": entries.get(payout.pk),
-                }
-            )
-    unpaid = SellerTransfer.objects.filter(payout__status=Payout.Status.PAID).exclude(
-        status=SellerTransfer.Status.PAID
-    )
-    problems.extend(
-        {"transfer_id": str(t.pk), "status": t.status, "payout_id": str(t.payout_id)}
-        for t in unpaid
-    )
-    return problems

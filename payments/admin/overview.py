@@ -10,17 +10,12 @@ from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from payments.admin.common import STATUS_COLOURS
 from payments.models import Refund, WebhookEvent
-from payments.selectors import stuck_refunds
+from payments.refunds.selectors import stuck_refunds
+from veza.admin_tools import add_site_view
 
 CHART_DAYS = 14
-STATUS_COLOURS = {
-    "awaiting_approval": "#6a1b9a",
-    "pending": "#d98c00",
-    "succeeded": "#2e7d32",
-    "failed": "#c62828",
-    "rejected": "#5d4037",
-}
 
 
 def refunds_per_day(days: int = CHART_DAYS) -> list[dict]:
@@ -118,3 +113,6 @@ def overview_view(request):
         "colours": STATUS_COLOURS,
     }
     return TemplateResponse(request, "admin/payments/overview.html", context)
+
+
+add_site_view("payments/overview/", overview_view, name="payments-overview")

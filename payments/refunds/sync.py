@@ -1,5 +1,5 @@
 """The admin's bulk "sync with provider": a batch of refunds asked about on the worker, in
-chunks, each refund through reconciliation's own code (``services.reconcile_refund``).
+chunks, each refund through reconciliation's own code (``reconcile_refund``).
 
 The batch row counts what was done and what it found (status changed, unchanged, errors), so
 that staff can follow it; the last chunk closes it with one ``admin.refund_sync_batch`` audit
@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from payments import services
 from payments.models import Refund, RefundSyncBatch
+from payments.refunds.reconcile import reconcile_refund
 from veza.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def sync_chunk(*, batch_id, refund_ids: list[str], chunk: int | None = None) -> 
             continue
         before = refund.status
         try:
-            outcome = services.reconcile_refund(refund=refund)
+            outcome = reconcile_refund(refund=refund)
         except Exception as exc:  # noqa: BLE001 - one bad refund must not stop the batch
             logger.exception("sync of refund %s failed", refund_id)
             found["errors"] += 1

@@ -1,0 +1,185 @@
+"""The dispute console: open disputes first, their money, licences, notes and timeline."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.html import format_html
+
+from payments.admin.common import (
+    dispute_colour,
+    licences_table,
+    order_link,
+    order_summary,
+    status_badge,
+)
+from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.models import Dispute, DisputeNote, LedgerEntry
+from payments.notes import add_dispute_note
+from payments.timeline import timeline
+from veza.admin_tools import (
+    IdPrefixSearchMixin,
+    ReadOnlyAdmin,
+    html_table,
+    short_id,
+    timeline_table,
+    when,
+)
+from veza.money import format_money as money
+
+
+class DisputeOpenFirst(admin.SimpleListFilter):
+    title = "open"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(status__in=Dispute.TERMINAL)
+        if self.value() == "no":
+            return queryset.filter(status__in=Dispute.TERMINAL)
+        return queryset
+
+
+class DisputeNoteInline(NoteInline):
+    model = DisputeNote
+
+
+@admin.register(Dispute)
+class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
+    """The dispute console: open disputes first, by evidence due date (overdue highlighted)."""
+
+    list_display = (
+        "short_id",
+        "order_link",
+        "amount_display",
+        "status_badge",
+        "stage",
+        "evidence_due",
+        "opened_at",
+        "closed_at",
+    )
+    list_filter = (DisputeOpenFirst, "status", "stage")
+    search_fields = ("provider_dispute_id", "order__hyperswitch_payment_id", "order__buyer__email")
+    search_help_text = (
+        "Dispute or order id (or their first characters), provider dispute id, payment id or "
+        "buyer email"
+    )
+    id_prefix_fields = ("id", "order_id")
+    list_select_related = ("order",)
+    fieldsets = (
+        (
+            "Dispute",
+            {
+                "fields": (
+                    "id",
+                    "provider_dispute_id",
+                    "status_badge",
+                    "stage",
+                    "reason",
+                    "amount_display",
+                    "evidence_due",
+                    "opened_at",
+                    "closed_at",
+                )
+            },
+        ),
+        ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
+        ("Money", {"fields": ("ledger_table",)}),
+        ("Timeline", {"fields": ("timeline_table",)}),
+    )
+    readonly_fields = flatten_fieldsets(fieldsets)
+    inlines = [DisputeNoteInline]
+    note_subject = "dispute"
+
+    def get_ordering(self, request):
+        # Open disputes first, the most urgent evidence deadline on top; closed ones after.
+        closed = Case(
+            When(status__in=list(Dispute.TERMINAL), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        return [closed.asc(), F("evidence_due_at").asc(nulls_last=True), "-opened_at"]
+
+    @admin.display(description="dispute", ordering="id")
+    def short_id(self, dispute: Dispute) -> str:
+        return short_id(dispute.pk)
+
+    @admin.display(description="order", ordering="order")
+    def order_link(self, dispute: Dispute) -> str:
+        return order_link(dispute.order_id)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, dispute: Dispute) -> str:
+        return money(dispute.amount, dispute.currency)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, dispute: Dispute) -> str:
+        return status_badge(dispute.get_status_display(), dispute_colour(dispute))
+
+    @admin.display(description="evidence due", ordering="evidence_due_at")
+    def evidence_due(self, dispute: Dispute) -> str:
+        if dispute.evidence_due_at is None:
+            return "—"
+        overdue = not dispute.is_terminal and dispute.evidence_due_at < timezone.now()
+        if overdue:
+            return format_html(
+                '<strong class="vz-overdue" style="color:#c62828">overdue: {}</strong>',
+                when(dispute.evidence_due_at),
+            )
+        return when(dispute.evidence_due_at)
+
+    @admin.display(description="order")
+    def order_summary(self, dispute: Dispute) -> str:
+        order = dispute.order
+        return order_summary(order, [("payment", order.hyperswitch_payment_id or "—")])
+
+    @admin.display(description="sellers")
+    def sellers_table(self, dispute: Dispute) -> str:
+        shares = dispute.shares.select_related("seller")
+        return html_table(
+            ["seller", "share", "from pending", "from available", "as debt"],
+            [
+                (
+                    s.seller.username,
+                    money(s.amount, dispute.currency),
+                    money(s.from_pending, dispute.currency),
+                    money(s.from_available, dispute.currency),
+                    money(s.as_debt, dispute.currency),
+                )
+                for s in shares
+            ],
+        )
+
+    @admin.display(description="licences")
+    def licences_table(self, dispute: Dispute) -> str:
+        return licences_table(dispute.order_id)
+
+    @admin.display(description="ledger entries of the dispute")
+    def ledger_table(self, dispute: Dispute) -> str:
+        entries = LedgerEntry.objects.filter(dispute=dispute).select_related("seller")
+        return html_table(
+            ["when", "seller", "kind", "effect", "pending", "available", "held", "debt"],
+            [
+                (
+                    e.created_at,
+                    e.seller.username,
+                    e.get_kind_display(),
+                    money(e.applied_amount, e.currency, signed=True),
+                    money(e.pending_delta, e.currency, signed=True),
+                    money(e.available_delta, e.currency, signed=True),
+                    money(e.held_delta, e.currency, signed=True),
+                    money(e.debt_delta, e.currency, signed=True),
+                )
+                for e in entries.order_by("created_at")
+            ],
+        )
+
+    @admin.display(description="everything that happened, oldest first")
+    def timeline_table(self, dispute: Dispute) -> str:
+        return timeline_table(timeline(dispute_ids=[dispute.pk]), describe_timeline_item)
+
+    def add_internal_note(self, *, obj, author, text: str, request):
+        return add_dispute_note(dispute=obj, author=author, text=text, request=request)
