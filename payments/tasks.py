@@ -11,7 +11,7 @@ from accounts.tasks import send_templated_email
 from audit.services import record
 from payments.intake.receiver import receive
 from payments.intake.webhooks import sign
-from payments.models import Dispute, Payout, Refund
+from payments.models import Dispute, Payout, PayoutMethod, Refund
 from payments.payouts import reconcile as payout_reconciliation
 from payments.payouts import services as payouts
 from payments.payouts.release import release_due
@@ -89,6 +89,26 @@ def send_payout_notification(self, *, payout_id: str, event: str) -> None:
             "currency": payout.currency,
             "failure_reason": payout.failure_reason,
             "url": f"{settings.FRONTEND_URL}/seller/payouts/{payout.pk}",
+        },
+    )
+
+
+@shared_task(bind=True, **EMAIL_RETRIES)
+def send_payout_method_notification(self, *, seller_id: str) -> None:
+    """Email the seller, once per lapse, that its payout method must be given again."""
+    method = PayoutMethod.objects.select_related("seller").filter(seller_id=seller_id).first()
+    if method is None or method.status != PayoutMethod.Status.NEEDS_UPDATE:
+        return  # updated meanwhile: nothing to ask
+    if not method.seller.email:
+        return
+    send_templated_email.run(
+        template="payout_method_needs_update",
+        to=[method.seller.email],
+        context={
+            "username": method.seller.username,
+            "payout_type": method.get_payout_type_display().lower(),
+            "reason": method.needs_update_reason,
+            "url": f"{settings.FRONTEND_URL}/seller/payout-method",
         },
     )
 

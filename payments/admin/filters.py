@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from marketplace.models import Product
 from payments.models import SellerBalance
+from payments.payouts.selectors import stuck_payouts
 from payments.refunds.selectors import stuck_refunds
 
 
@@ -39,4 +40,21 @@ class StuckFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset & stuck_refunds()
+        return queryset
+
+
+class StuckPayoutFilter(admin.SimpleListFilter):
+    """Payouts still pending after PAYOUT_RECONCILE_AFTER: reconciliation asks about them,
+    and Finance sees them with the provider's own status (``requires_payout_method_data``
+    waits for the seller's new method)."""
+
+    title = "stuck"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Stuck (pending too long)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset & stuck_payouts()
         return queryset

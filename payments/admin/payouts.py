@@ -14,6 +14,7 @@ from django.utils.timesince import timesince
 from audit.admin_export import CsvExportMixin, major
 from audit.services import record
 from payments.admin.common import order_link
+from payments.admin.filters import StuckPayoutFilter
 from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
 from payments.models import Payout, PayoutMethod, PayoutNote
 from payments.notes import add_payout_note
@@ -52,11 +53,17 @@ class PayoutAdmin(
         "seller",
         "amount_display",
         "status",
+        "provider_status",
         "age",
         "provider_payout_id",
         "paid_at",
     )
-    list_filter = ("status", "currency", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        StuckPayoutFilter,
+        "status",
+        "currency",
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = ("seller__username", "seller__email", "provider_payout_id")
     search_help_text = "Payout id (or its first characters), provider payout id, seller"
     list_select_related = ("seller",)
@@ -95,6 +102,7 @@ class PayoutAdmin(
                     "seller",
                     "amount_display",
                     "status",
+                    "provider_status",
                     "payout_type",
                     "provider_payout_id",
                     "failure_reason",
@@ -229,8 +237,15 @@ def _set_paused(model_admin, request, sellers, paused: bool) -> None:
 
 @admin.register(PayoutMethod)
 class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
-    list_display = ("seller", "payout_type", "payouts_paused", "updated_at")
-    list_filter = ("payouts_paused", "payout_type")
+    list_display = (
+        "seller",
+        "payout_type",
+        "status",
+        "needs_update_since",
+        "payouts_paused",
+        "updated_at",
+    )
+    list_filter = ("status", "payouts_paused", "payout_type")
     search_fields = ("seller__username", "seller__email")
     list_select_related = ("seller",)
     actions = ["pause", "resume"]

@@ -113,9 +113,17 @@ class PayoutMethodInput(serializers.Serializer):
 
 
 class PayoutMethodOutput(serializers.ModelSerializer):
+    """Never the token: what a seller's settings page shows."""
+
     class Meta:
         model = PayoutMethod
-        fields = ["payout_type", "payouts_paused", "updated_at"]
+        fields = ["payout_type", "status", "payouts_paused", "updated_at"]
+        extra_kwargs = {
+            "status": {
+                "help_text": "`needs_update`: the provider refused this method (a lapsed "
+                "token, an ineligible account); no payout is sent until a new one is PUT."
+            }
+        }
 
 
 class PayoutOutput(serializers.ModelSerializer):

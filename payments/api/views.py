@@ -17,7 +17,7 @@ from payments.api import serializers as s
 from payments.intake.receiver import receive
 from payments.intake.webhooks import SIGNATURE_HEADER
 from payments.models import Payout, SellerTransfer
-from payments.payouts.methods import set_payout_method
+from payments.payouts.methods import method_of, set_payout_method
 from payments.payouts.selectors import balance_summary, payouts_visible_to, transfers_of
 from payments.statements import statement_seller
 from veza.permissions import IsCreatorRole
@@ -96,6 +96,18 @@ class SellerPayoutMethodView(APIView):
     api_key_scopes = NO_API_KEYS
 
     permission_classes = [IsCreatorRole]
+
+    @extend_schema(
+        responses={
+            200: s.PayoutMethodOutput,
+            404: OpenApiResponse(description="No payout method set yet"),
+        }
+    )
+    def get(self, request):
+        method = method_of(seller=request.user)
+        if method is None:
+            raise NotFound("No payout method is set.")
+        return Response(s.PayoutMethodOutput(method).data)
 
     @extend_schema(request=s.PayoutMethodInput, responses={200: s.PayoutMethodOutput})
     def put(self, request):

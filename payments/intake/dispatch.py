@@ -21,6 +21,7 @@ def dispatch(note: Notification, kind: str, event: WebhookEvent) -> tuple[str, s
             payout_id=note.payout_id,
             status=payout_event_status(note.event_type, note.status),
             error_message=note.error_message,
+            provider_status=note.status,
         )
         return outcome, f"payout {note.payout_id or '?'} → {payout.status if payout else '?'}"
     if kind == WebhookEvent.Kind.REFUND:

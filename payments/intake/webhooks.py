@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-webhook-signature-512"
 PAYMENT_SUCCESS = {"succeeded", "success", "charged", "captured"}
-PAYMENT_FAILURE = {"failed", "failure", "cancelled", "canceled", "declined"}
+PAYMENT_FAILURE = {"failed", "failure", "cancelled", "canceled", "declined", "expired"}
+# The payment events that fail a pending order (a late one never undoes a completed order).
+PAYMENT_FAILURE_EVENTS = {"payment_failed", "payment_cancelled", "payment_expired"}
 
 
 def sign(raw_body: bytes, secret: str | None = None) -> str:
@@ -81,7 +83,7 @@ class Notification:
         status = self.status.lower()
         if event == "payment_succeeded" or status in PAYMENT_SUCCESS:
             return True
-        if event == "payment_failed" or status in PAYMENT_FAILURE:
+        if event in PAYMENT_FAILURE_EVENTS or status in PAYMENT_FAILURE:
             return False
         return None
 

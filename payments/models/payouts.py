@@ -9,13 +9,23 @@ from django.utils import timezone
 
 
 class PayoutMethod(models.Model):
-    """Where a seller's payouts go (the token the provider's payout widget returned), and
-    whether staff paused them. One per seller; the provider's customer id is the seller's id."""
+    """Where a seller's payouts go, and whether staff paused them. One per seller; the
+    provider's customer id is the seller's id.
+
+    The widget's ``payout_token`` is short-lived: once a payout answer names the saved method
+    (``payout_method_id``), later payouts send that instead. A method the provider refuses
+    (a lapsed token, ``ineligible``, ``requires_payout_method_data``) is ``needs_update``: no
+    payout is attempted until the seller PUTs a new one.
+    """
 
     class Type(models.TextChoices):
         BANK = "bank", "Bank account"
         CARD = "card", "Card"
         WALLET = "wallet", "Wallet"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_UPDATE = "needs_update", "Needs update"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     seller = models.OneToOneField(
@@ -23,6 +33,12 @@ class PayoutMethod(models.Model):
     )
     payout_type = models.CharField(max_length=16, choices=Type.choices)
     payout_token = models.CharField(max_length=255)
+    payout_method_id = models.CharField(
+        max_length=128, blank=True, help_text="The provider's saved method, sent once known."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    needs_update_reason = models.TextField(blank=True)
+    needs_update_since = models.DateTimeField(null=True, blank=True)
     payouts_paused = models.BooleanField(default=False, help_text="Paused by staff.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -56,6 +72,9 @@ class Payout(models.Model):
     )
     payout_type = models.CharField(max_length=16, choices=PayoutMethod.Type.choices)
     payout_token = models.CharField(max_length=255)
+    payout_method_id = models.CharField(max_length=128, blank=True)
+    # The provider's last word for it (``requires_payout_method_data``…), for Finance.
+    provider_status = models.CharField(max_length=40, blank=True)
     # NULL until the provider confirms it holds the payout (our id is its payout_id).
     provider_payout_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     failure_reason = models.TextField(blank=True)

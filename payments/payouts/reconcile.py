@@ -7,7 +7,12 @@ from enum import StrEnum
 
 from payments.models import Payout
 from payments.payouts.selectors import stuck_payouts
-from payments.payouts.services import _record_provider_id, apply_payout_status, submit_payout
+from payments.payouts.services import (
+    _record_provider_id,
+    apply_payout_status,
+    submit_payout,
+    take_note,
+)
 from payments.providers import ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ def reconcile_payout(*, payout: Payout) -> ReconcileOutcome:
         return ReconcileOutcome.of(submission.payout.status)
     if payout.provider_payout_id is None:
         _record_provider_id(payout=payout, provider_payout_id=result.payout_id)
+    take_note(payout=payout, result=result)
     if not result.is_terminal:
         return ReconcileOutcome.STILL_PENDING
     apply_payout_status(

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketplace.models import Order
-from payments.models import Payout, SellerBalance, SellerTransfer
+from payments.models import Payout, PayoutMethod, SellerBalance, SellerTransfer
 
 
 def seller_balances(*, seller) -> list[SellerBalance]:
@@ -75,6 +75,7 @@ def eligible_balances():
         SellerBalance.objects.filter(
             available__gte=max(settings.PAYOUT_MINIMUM, 1),
             seller__payout_method__payouts_paused=False,
+            seller__payout_method__status=PayoutMethod.Status.ACTIVE,
         )
         .order_by("seller_id", "currency")
         .values_list("seller_id", "currency")
@@ -82,6 +83,9 @@ def eligible_balances():
 
 
 def stuck_payouts():
+    """Pending for longer than PAYOUT_RECONCILE_AFTER: reconciliation asks about them again,
+    and the payout console lists them for Finance (with the provider's own word for each —
+    ``requires_payout_method_data`` waits for the seller's new method)."""
     cutoff = timezone.now() - timedelta(seconds=settings.PAYOUT_RECONCILE_AFTER)
     return Payout.objects.filter(status=Payout.Status.PENDING, created_at__lte=cutoff)
 

@@ -1,9 +1,6 @@
-"""Seller money after the sale: release, payout run, payout status, reconciliation.
+"""Payouts: the run, the provider call, and the terminal state (release is
+``payments.payouts.release``, methods ``.methods``, reconciliation ``.reconcile``).
 
-1. ``release_order`` / ``release_due``: once an order's refund window has passed and nothing
-   is pending or disputed on it, each seller's standing share moves ``pending → available``,
-   under the order's row lock then the balances' (the refunds' lock order), once per order and
-   seller (a partial UNIQUE index on the ledger refuses a second ``release`` entry).
 2. ``create_payout``: under the seller's balance lock, one pending Payout of the whole
    ``available``, debited in the same transaction (a partial UNIQUE index allows one payout in
    flight per seller and currency).
@@ -32,20 +29,20 @@ from payments.models import (
     PayoutMethod,
     SellerTransfer,
 )
+from payments.payouts import methods
 from payments.payouts.selectors import eligible_balances
-from payments.providers import PayoutResult, ProviderError, get_provider
+from payments.providers import (
+    PayoutResult,
+    ProviderError,
+    get_provider,
+    payout_method_unusable,
+)
 from veza.events import emit
 from veza.tasks import enqueue_on_commit, inside_transaction
 
 logger = logging.getLogger(__name__)
 
 NOTIFY_TASK = "payments.tasks.send_payout_notification"
-
-
-# --- release ------------------------------------------------------------------------------
-
-
-# --- payout method ------------------------------------------------------------------------
 
 
 # --- payout run: create, then submit ------------------------------------------------------
@@ -59,6 +56,8 @@ def create_payout(*, seller_id, currency: str, minimum: int | None = None) -> Pa
         method = PayoutMethod.objects.filter(seller_id=seller_id).first()
         if method is None or method.payouts_paused:
             return None
+        if method.status == PayoutMethod.Status.NEEDS_UPDATE:
+            return None  # no payout until the seller gives a new method
         if Payout.objects.filter(
             seller_id=seller_id, currency=currency, status=Payout.Status.PENDING
         ).exists():
@@ -74,6 +73,7 @@ def create_payout(*, seller_id, currency: str, minimum: int | None = None) -> Pa
                     currency=currency,
                     payout_type=method.payout_type,
                     payout_token=method.payout_token,
+                    payout_method_id=method.payout_method_id,
                 )
         except IntegrityError:
             return None
@@ -123,8 +123,22 @@ def submit_payout(*, payout: Payout) -> PayoutSubmission:
             seller_id=str(payout.seller_id),
             payout_type=payout.payout_type,
             payout_token=payout.payout_token,
+            payout_method_id=payout.payout_method_id or None,
         )
     except ProviderError as exc:
+        if exc.payout_method_unusable:
+            # A lapsed token: the provider created nothing. The method must be updated.
+            methods.mark_needs_update(
+                seller_id=payout.seller_id, payout_token=payout.payout_token, reason=exc.message
+            )
+            apply_payout_status(
+                payout_id=payout.pk,
+                status=Payout.Status.FAILED,
+                error_message=exc.message,
+                source="provider",
+            )
+            payout.refresh_from_db()
+            return PayoutSubmission(payout, False, f"Refused: {exc.message}")
         result = _settle_uncertain_create(provider, payout, exc)
         if result is None:
             payout.refresh_from_db()
@@ -135,6 +149,7 @@ def submit_payout(*, payout: Payout) -> PayoutSubmission:
 
     _record_provider_id(payout=payout, provider_payout_id=result.payout_id)
     _notify(payout, "sent")
+    take_note(payout=payout, result=result)
     if result.is_terminal:
         apply_payout_status(
             payout_id=payout.pk,
@@ -166,6 +181,28 @@ def _settle_uncertain_create(provider, payout: Payout, exc: ProviderError) -> Pa
         source="provider",
     )
     return None
+
+
+def take_note(*, payout: Payout, result: PayoutResult) -> None:
+    """What a provider answer says besides the status: its own word for it (shown to
+    Finance), the saved method to send next time, and whether the method must be updated."""
+    if result.provider_status and result.provider_status != payout.provider_status:
+        Payout.objects.filter(pk=payout.pk).update(
+            provider_status=result.provider_status, updated_at=timezone.now()
+        )
+        payout.provider_status = result.provider_status
+    if result.payout_method_id:
+        methods.remember_saved_method(
+            seller_id=payout.seller_id,
+            payout_token=payout.payout_token,
+            payout_method_id=result.payout_method_id,
+        )
+    if result.method_unusable:
+        methods.mark_needs_update(
+            seller_id=payout.seller_id,
+            payout_token=payout.payout_token,
+            reason=result.error_message or f"The provider reports {result.provider_status}.",
+        )
 
 
 def _record_provider_id(*, payout: Payout, provider_payout_id: str) -> None:
@@ -240,16 +277,28 @@ def apply_payout_status(
     provider_payout_id: str | None = None,
     error_message: str = "",
     source: str = "webhook",
+    provider_status: str = "",
 ) -> tuple[EventOutcome, Payout | None]:
     """Apply a provider status (ours, translated) to a payout, idempotently.
 
-    Locks the payout, then the seller's balance. pending → paid (its transfers paid) |
-    failed (money back to available); paid → reversed (money back); nothing else.
+    Locks the payout, then the seller's payout method, then its balance. pending → paid (its
+    transfers paid) | failed (money back to available); paid → reversed (money back); nothing
+    else. ``provider_status``, the provider's own word, is kept for Finance and may say that
+    the seller's method must be updated (``ineligible``, ``requires_payout_method_data``).
     """
     with transaction.atomic():
         payout = _lock_payout(payout_id=payout_id, provider_payout_id=provider_payout_id)
         if payout is None:
             return EventOutcome.IGNORED, None
+        if provider_status and not payout.is_terminal:
+            payout.provider_status = provider_status[:40]
+            payout.save(update_fields=["provider_status", "updated_at"])
+            if payout_method_unusable(provider_status):
+                methods.mark_needs_update(
+                    seller_id=payout.seller_id,
+                    payout_token=payout.payout_token,
+                    reason=error_message or f"The provider reports {provider_status}.",
+                )
         if status == Payout.Status.PENDING:
             return EventOutcome.IGNORED, payout  # initiated, processing: nothing to do
         current = payout.status
@@ -312,17 +361,14 @@ def _notify(payout: Payout, event: str) -> None:
     enqueue_on_commit(NOTIFY_TASK, payout_id=str(payout.pk), event=event)
 
 
-def apply_payout_event(*, payout_id: str, status: Payout.Status, error_message: str = ""):
+def apply_payout_event(
+    *, payout_id: str, status: Payout.Status, error_message: str = "", provider_status: str = ""
+):
     """The webhook's entry point: our id is the provider's payout_id."""
     return apply_payout_status(
         payout_id=payout_id,
         provider_payout_id=payout_id,
         status=status,
         error_message=error_message,
+        provider_status=provider_status,
     )
-
-
-# --- reconciliation -----------------------------------------------------------------------
-
-
-# --- consistency (check_ledger) -----------------------------------------------------------

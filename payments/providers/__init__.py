@@ -10,6 +10,7 @@ from payments.providers.base import (
     RefundResult,
     dispute_status,
     payout_event_status,
+    payout_method_unusable,
     payout_status,
     refund_status,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "dispute_status",
     "get_provider",
     "payout_event_status",
+    "payout_method_unusable",
     "payout_status",
     "refund_status",
 ]

@@ -47,8 +47,11 @@ def refund_status(provider_status: str | None) -> Refund.Status:
     return _REFUND_STATUSES.get((provider_status or "").strip().lower(), Refund.Status.PENDING)
 
 
-# The provider's terminal payout statuses; anything else (initiated, pending, requires_*) is
-# still in flight. ``cancelled`` and ``expired`` end like ``failed``: the money never left.
+# Hyperswitch's PayoutStatus → ours. Terminal: ``success``; ``failed``, ``cancelled``,
+# ``expired`` and ``ineligible`` (a failure: the money never left); ``reversed`` after success.
+# Every other word (initiated, pending, requires_creation, requires_confirmation,
+# requires_fulfillment, requires_vendor_account_creation, requires_payout_method_data) is in
+# flight.
 _PAYOUT_STATUSES = {
     "success": Payout.Status.PAID,
     "succeeded": Payout.Status.PAID,
@@ -56,18 +59,36 @@ _PAYOUT_STATUSES = {
     "cancelled": Payout.Status.FAILED,
     "canceled": Payout.Status.FAILED,
     "expired": Payout.Status.FAILED,
+    "ineligible": Payout.Status.FAILED,
     "reversed": Payout.Status.REVERSED,
 }
+# The statuses that say the seller's payout method cannot be used: it must be updated.
+_METHOD_UNUSABLE = frozenset({"ineligible", "requires_payout_method_data"})
+# The one in-flight status that must not be overridden by a failure event: the payout waits
+# for method data and stays pending (listed for Finance).
+_WAITS_FOR_METHOD = "requires_payout_method_data"
+
+
+def _word(value) -> str:
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def payout_status(provider_status: str | None) -> Payout.Status:
     """Our status for the provider's word: PAID, FAILED, REVERSED, or PENDING (in flight)."""
-    return _PAYOUT_STATUSES.get((provider_status or "").strip().lower(), Payout.Status.PENDING)
+    return _PAYOUT_STATUSES.get(_word(provider_status), Payout.Status.PENDING)
+
+
+def payout_method_unusable(provider_status: str | None) -> bool:
+    """Whether the provider's status says the seller's payout method must be updated."""
+    return _word(provider_status) in _METHOD_UNUSABLE
 
 
 def payout_event_status(event_type: str, status: str = "") -> Payout.Status:
-    """A payout webhook's meaning: its event type (``payout_success``…) wins over ``status``."""
-    event = (event_type or "").strip().lower()
+    """A payout webhook's meaning: its event type (``payout_success``…) wins over ``status``,
+    except that a payout waiting for method data stays in flight whatever the event says."""
+    if _word(status) == _WAITS_FOR_METHOD:
+        return Payout.Status.PENDING
+    event = _word(event_type)
     if event.startswith("payout_"):
         translated = payout_status(event.removeprefix("payout_"))
         if translated != Payout.Status.PENDING:
@@ -90,12 +111,20 @@ class ProviderError(Exception):
         status_code: int | None = None,
         outcome_unknown: bool = False,
         not_found: bool = False,
+        code: str = "",
     ):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.outcome_unknown = outcome_unknown
         self.not_found = not_found
+        self.code = code  # the provider's error code (``IR_29``…), when it gave one
+
+    @property
+    def payout_method_unusable(self) -> bool:
+        """A payout refused for its method (a lapsed widget token: 422 ``IR_29``); the
+        provider created nothing."""
+        return self.status_code == 422 or self.code == "IR_29"
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,12 @@ class PayoutResult:
     amount: int | None = None
     currency: str | None = None
     error_message: str | None = None
+    provider_status: str = ""  # the provider's own word, shown to Finance
+    payout_method_id: str | None = None  # the saved method, to send on later payouts
+
+    @property
+    def method_unusable(self) -> bool:
+        return payout_method_unusable(self.provider_status)
 
     @property
     def is_terminal(self) -> bool:
@@ -155,7 +190,10 @@ class PaymentProvider:
         seller_id: str,
         payout_type: str,
         payout_token: str,
+        payout_method_id: str | None = None,
     ) -> PayoutResult:
+        """Pay out; ``payout_method_id`` (the saved method) is sent instead of the token when
+        known, since the widget's token lapses."""
         raise NotImplementedError
 
     def get_payout(self, payout_id: str) -> PayoutResult:

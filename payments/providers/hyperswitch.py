@@ -37,6 +37,15 @@ def _client(base_url: str, api_key: str, timeout: float) -> httpx.Client:
         return client
 
 
+def _error_code(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return ""
+    code = error.get("code") if isinstance(error, dict) else None
+    return code[:16] if isinstance(code, str) else ""
+
+
 def _error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -78,6 +87,7 @@ class HyperswitchProvider(PaymentProvider):
                 _error_message(response),
                 status_code=response.status_code,
                 not_found=response.status_code == 404,
+                code=_error_code(response),
             )
         try:
             body = response.json()
@@ -147,8 +157,15 @@ class HyperswitchProvider(PaymentProvider):
         seller_id: str,
         payout_type: str,
         payout_token: str,
+        payout_method_id: str | None = None,
     ) -> PayoutResult:
-        # The provider rejects unknown fields: exactly the contract's body, nothing more.
+        # The provider rejects unknown fields: exactly the contract's body, nothing more. The
+        # saved method replaces the widget's token, which lapses.
+        method = (
+            {"payout_method_id": payout_method_id}
+            if payout_method_id
+            else {"payout_token": payout_token}
+        )
         body = self._call(
             "POST",
             "/payouts/create",
@@ -158,7 +175,7 @@ class HyperswitchProvider(PaymentProvider):
                 "currency": currency,
                 "customer_id": seller_id,
                 "payout_type": payout_type,
-                "payout_token": payout_token,
+                **method,
                 "confirm": True,
                 "auto_fulfill": True,
                 "description": f"Veza payout {payout_id}",
@@ -168,7 +185,9 @@ class HyperswitchProvider(PaymentProvider):
         return _payout_result(body)
 
     def get_payout(self, payout_id: str) -> PayoutResult:
-        return _payout_result(self._call("GET", f"/payouts/{payout_id}"))
+        # force_sync: the connector's status, not the one Hyperswitch last stored.
+        body = self._call("GET", f"/payouts/{payout_id}", params={"force_sync": "true"})
+        return _payout_result(body)
 
 
 def _payout_result(body: dict) -> PayoutResult:
@@ -178,12 +197,15 @@ def _payout_result(body: dict) -> PayoutResult:
             "The payment provider's payout answer is malformed.", outcome_unknown=True
         )
     amount = body.get("amount")
+    method_id = body.get("payout_method_id")
     return PayoutResult(
         payout_id=payout_id,
         status=payout_status(status),
         amount=amount if isinstance(amount, int) else None,
         currency=body.get("currency"),
         error_message=body.get("error_message"),
+        provider_status=status.strip().lower()[:40],
+        payout_method_id=method_id[:128] if isinstance(method_id, str) and method_id else None,
     )
 
 

@@ -5,6 +5,7 @@ succeeded — by sending *signed* webhook events through the very same inbound c
 from a Celery task, once Veza has recorded the provider id (``on_recorded``).
 """
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -104,12 +105,21 @@ class SandboxProvider(PaymentProvider):
         seller_id: str,
         payout_type: str,
         payout_token: str,
+        payout_method_id: str | None = None,
     ) -> PayoutResult:
+        # As Hyperswitch: a widget token starting with expired_ has lapsed (422 IR_29, nothing
+        # created); once used, the method is saved and its id returned for later payouts.
+        if not payout_method_id and payout_token.startswith("expired_"):
+            raise ProviderError("Token is invalid or expired", status_code=422, code="IR_29")
+        method_id = payout_method_id or (
+            f"pm_sbx_{hashlib.sha256(f'{seller_id}:{payout_token}'.encode()).hexdigest()[:24]}"
+        )
         data = {
             "payout_id": payout_id,
             "amount": amount,
             "currency": currency,
             "status": "initiated",
+            "payout_method_id": method_id,
             # A token starting with fail_ makes the demo show a failed payout.
             "outcome": "failed" if payout_token.startswith("fail_") else "success",
         }
@@ -127,6 +137,8 @@ class SandboxProvider(PaymentProvider):
             amount=data["amount"],
             currency=data["currency"],
             error_message=data.get("error_message"),
+            provider_status=data["status"],
+            payout_method_id=data.get("payout_method_id"),
         )
 
     def on_recorded(

@@ -418,6 +418,19 @@ def _handler(psp: FakePSP):
             if mode == "malformed":
                 return self._send(200, None, raw=b"not json at all")
             with psp.lock:
+                # As Hyperswitch validates: the amount against what the payment captured and
+                # its other refunds first, then the refund id. So a retried *full* refund (its
+                # first attempt already took everything) is 400 IR_13, not HE_01.
+                payment = psp.payments.get(body["payment_id"])
+                if payment is not None:
+                    taken = sum(
+                        r.get("amount") or 0
+                        for r in psp.refunds.values()
+                        if r["payment_id"] == body["payment_id"] and r["status"] != "failed"
+                    )
+                    asked = body.get("amount") or payment["amount"]
+                    if taken + asked > payment["amount"]:
+                        return self._send(400, REFUND_ABOVE_PAYMENT)
                 if refund_id in psp.refunds:
                     duplicate = True
                 else:

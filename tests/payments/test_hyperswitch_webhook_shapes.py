@@ -115,9 +115,6 @@ def test_full_payment_failure_bodies_fail_a_pending_order(api_client, event_type
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True, reason="issue 21: payment_expired is ignored; it must fail a pending order"
-)
 def test_full_payment_expired_body_fails_a_pending_order(api_client):
     order = OrderFactory()
 
@@ -184,9 +181,6 @@ def test_full_in_flight_payout_bodies_change_nothing(api_client, pending_payout,
     assert pending_payout.status == Payout.Status.PENDING
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 21: a payout reported ineligible stays pending; it must fail"
-)
 def test_a_payout_reported_ineligible_fails(api_client, pending_payout):
     body = _payout_body(pending_payout, "payout_failed", status="ineligible")
     # Hyperswitch can also report it on a non-terminal event type (a re-read, an update).
@@ -205,10 +199,6 @@ def test_a_payout_requiring_method_data_stays_pending(api_client, pending_payout
     assert pending_payout.status == Payout.Status.PENDING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: requires_payout_method_data must make the seller's method needs_update",
-)
 def test_a_payout_requiring_method_data_marks_the_method_needs_update(api_client, pending_payout):
     body = _payout_body(pending_payout, "payout_failed", status="requires_payout_method_data")
     assert signed_post(api_client, body).status_code == 200
