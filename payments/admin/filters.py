@@ -31,30 +31,24 @@ class CurrencyFilter(admin.SimpleListFilter):
 
 
 class StuckFilter(admin.SimpleListFilter):
+    """Rows still pending past their reconcile delay, by the workflow's own rule
+    (``stuck_refunds``, ``stuck_payouts``): reconciliation asks about them, Finance sees them."""
+
     title = "stuck"
     parameter_name = "stuck"
+    stuck = staticmethod(stuck_refunds)
 
     def lookups(self, request, model_admin):
         return [("yes", "Stuck (pending too long)")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset & stuck_refunds()
+            return queryset & self.stuck()
         return queryset
 
 
-class StuckPayoutFilter(admin.SimpleListFilter):
-    """Payouts still pending after PAYOUT_RECONCILE_AFTER: reconciliation asks about them,
-    and Finance sees them with the provider's own status (``requires_payout_method_data``
-    waits for the seller's new method)."""
+class StuckPayoutFilter(StuckFilter):
+    """``requires_payout_method_data`` payouts wait here for the seller's new method, with the
+    provider's own status beside them."""
 
-    title = "stuck"
-    parameter_name = "stuck"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Stuck (pending too long)")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset & stuck_payouts()
-        return queryset
+    stuck = staticmethod(stuck_payouts)
