@@ -75,13 +75,6 @@ class Dispute(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
-    @property
-    def takes_evidence(self) -> bool:
-        """Evidence may still be sent: open, at the ``dispute`` stage, not conceded by staff."""
-        return (
-            not self.is_terminal and self.stage == self.Stage.DISPUTE and self.accepted_at is None
-        )
-
 
 class DisputeEvidence(models.Model):
     """The evidence Veza submits for a dispute, built and sent by a task; one row per dispute.

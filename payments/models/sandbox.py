@@ -7,7 +7,8 @@ from django.utils import timezone
 
 
 class SandboxObject(models.Model):
-    """A payment, refund, payout, evidence file or dispute answer as the sandbox provider holds it (development only).
+    """A payment, refund, payout, evidence file or dispute answer as the sandbox provider holds
+    it (development only).
 
     In the database, not in a cache: a cache flush or another web replica must not turn a
     pending sandbox refund into an unknown one at reconciliation.
