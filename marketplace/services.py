@@ -276,9 +276,7 @@ def sign_download(*, product: Product, user) -> tuple[str, object]:
     return token, timezone.now() + timedelta(seconds=settings.SIGNED_DOWNLOAD_TTL_SECONDS)
 
 
-def record_download(
-    *, product: Product, user, ip_address: str, user_agent: str
-) -> ProductDownload:
+def record_download(*, product: Product, user, ip_address: str, user_agent: str) -> ProductDownload:
     """Keep a licensed fetch of the product's file in the access log (who, when, from where):
     what a chargeback for a digital good is answered with."""
     return ProductDownload.objects.create(
