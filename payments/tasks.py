@@ -169,3 +169,9 @@ def submit_dispute_evidence(self, *, dispute_id: str) -> str:
     if outcome == evidence.EvidenceOutcome.RETRY:
         raise self.retry(countdown=min(30 * 2**self.request.retries, 1800))
     return outcome.value
+
+
+@shared_task
+def sweep_dispute_evidence() -> int:
+    """Beat: queue again the evidence a lost task left pending."""
+    return evidence.sweep_evidence()

@@ -9,6 +9,8 @@
 - An unknown outcome leaves the row ``pending`` for the task's retry; a refusal marks it
   ``failed`` with the provider's message. A closed dispute, one staff accepted, or one past its
   ``evidence_due_at`` is not answered (``skipped``).
+- A beat job (``sweep_evidence``) queues again what a broker outage or a killed worker left
+  ``pending``: the task itself decides whether anything is still to send.
 - Staff re-submit (the documents are rebuilt) or accept the dispute from the console
   (``resubmit_evidence``, ``accept_dispute``); each submission and decision is audited and so
   shown on the dispute's timeline.
@@ -19,6 +21,7 @@ from datetime import timedelta
 from enum import Enum
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import record
@@ -35,6 +38,10 @@ SUBMIT_TASK = "payments.tasks.submit_dispute_evidence"
 # Longer than building two small PDFs and three provider calls at PSP_TIMEOUT each.
 CLAIM_FOR = timedelta(minutes=5)
 MANAGE_PERMISSION = "payments.manage_dispute"
+# Never attempted this long after it was queued, or not attempted again this long after its
+# last attempt (longer than the task's longest retry backoff): the task was lost.
+LOST_AFTER = timedelta(minutes=10)
+RETRY_LOST_AFTER = timedelta(minutes=45)
 
 Status = DisputeEvidence.Status
 
@@ -59,6 +66,26 @@ def open_evidence(dispute: Dispute) -> DisputeEvidence | None:
     if created:
         enqueue_on_commit(SUBMIT_TASK, dispute_id=str(dispute.pk))
     return evidence
+
+
+def sweep_evidence(*, now=None) -> int:
+    """Queue the task again for pending evidence whose task was lost (a broker that was down
+    at commit, a worker killed mid-run); returns how many."""
+    now = now or timezone.now()
+    lost = (
+        DisputeEvidence.objects.filter(status=Status.PENDING)
+        .exclude(claimed_until__gt=now)
+        .filter(
+            Q(last_attempt_at__isnull=True, created_at__lt=now - LOST_AFTER)
+            | Q(last_attempt_at__lt=now - RETRY_LOST_AFTER)
+        )
+        .exclude(dispute__status__in=Dispute.TERMINAL)
+        .values_list("dispute_id", flat=True)
+    )
+    dispute_ids = list(lost[:500])
+    for dispute_id in dispute_ids:
+        enqueue_on_commit(SUBMIT_TASK, dispute_id=str(dispute_id))
+    return len(dispute_ids)
 
 
 def _refusal(dispute: Dispute, now) -> str:

@@ -419,3 +419,28 @@ def test_the_sandbox_takes_the_evidence_and_settles_an_accept(
     dispute.refresh_from_db()
     order.refresh_from_db()
     assert dispute.status == "accepted" and order.status == Order.Status.CHARGED_BACK
+
+
+def test_evidence_whose_task_was_lost_is_queued_again_by_the_sweep(
+    bought, api_client, psp, django_capture_on_commit_callbacks
+):
+    from payments.tasks import sweep_dispute_evidence
+
+    order, _ = bought
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was down
+        open_dispute(api_client, order)
+    evidence = DisputeEvidence.objects.get()
+    assert evidence.status == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_dispute_evidence() == 0  # just queued: not lost yet
+    DisputeEvidence.objects.filter(pk=evidence.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_dispute_evidence() == 1
+
+    evidence.refresh_from_db()
+    assert evidence.status == "submitted"
+    assert len(psp.calls_to("POST", "/disputes/evidence")) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_dispute_evidence() == 0
