@@ -163,3 +163,27 @@ class License(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.suspended_at is None
+
+
+class ProductDownload(models.Model):
+    """One fetch of a product's file through a signed download link: who, when, from where.
+    A chargeback for a digital good is won with this access log."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="product_downloads"
+    )
+    downloaded_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+
+    class Meta:
+        ordering = ["-downloaded_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "product", "-downloaded_at"], name="product_download_access_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"download of {self.product_id} at {self.downloaded_at:%Y-%m-%d %H:%M}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.services import record
 from marketplace import errors, product_files
-from marketplace.models import License, Order, OrderItem, Product
+from marketplace.models import License, Order, OrderItem, Product, ProductDownload
 from veza import uploads
 from veza.exceptions import DomainError
 
@@ -274,6 +274,14 @@ def sign_download(*, product: Product, user) -> tuple[str, object]:
     """A short-lived token naming the product and its holder; returns (token, expires_at)."""
     token = signing.dumps({"p": str(product.pk), "u": str(user.pk)}, salt=DOWNLOAD_SALT)
     return token, timezone.now() + timedelta(seconds=settings.SIGNED_DOWNLOAD_TTL_SECONDS)
+
+
+def record_download(*, product: Product, user, ip_address: str, user_agent: str) -> ProductDownload:
+    """Keep a licensed fetch of the product's file in the access log (who, when, from where):
+    what a chargeback for a digital good is answered with."""
+    return ProductDownload.objects.create(
+        product=product, user=user, ip_address=ip_address or None, user_agent=user_agent
+    )
 
 
 def presigned_download_url(*, stored, filename: str) -> str | None:

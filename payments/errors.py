@@ -89,3 +89,30 @@ class WindowOverrideForbidden(DomainError):
     default_detail = (
         "Refunding after the refund window needs the payments.override_refund_window permission."
     )
+
+
+class DisputeManagementForbidden(DomainError):
+    code = "permission_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "Re-submitting evidence or accepting a dispute needs the payments.manage_dispute "
+        "permission."
+    )
+
+
+class DisputeClosed(DomainError):
+    code = "dispute_closed"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This dispute is closed."
+
+
+class EvidenceNotAccepted(DomainError):
+    code = "evidence_not_accepted"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Evidence can no longer be sent for this dispute."
+
+
+class EvidenceInProgress(DomainError):
+    code = "evidence_in_progress"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The evidence is being sent right now; try again in a few minutes."

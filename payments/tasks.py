@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 
 from accounts.tasks import send_templated_email
 from audit.services import record
+from payments.disputes import evidence
 from payments.intake.receiver import receive
 from payments.intake.webhooks import sign
 from payments.models import Dispute, Payout, PayoutMethod, Refund
@@ -174,3 +175,23 @@ def send_dispute_notification(self, *, dispute_id: str, event: str) -> None:
             to=[user.email],
             context={**context, "username": user.username, "role": role, "url": url},
         )
+
+
+EVIDENCE_RETRIES = 8  # backing off from 30 s to ~30 min: well within an evidence deadline
+
+
+@shared_task(bind=True, max_retries=EVIDENCE_RETRIES)
+def submit_dispute_evidence(self, *, dispute_id: str) -> str:
+    """Build, upload and submit a dispute's evidence; at most once (see disputes/evidence.py).
+    An unknown outcome is retried with backoff; the last retry gives up (``failed``)."""
+    final = self.request.retries >= self.max_retries
+    outcome = evidence.submit_evidence(dispute_id=dispute_id, final_attempt=final)
+    if outcome == evidence.EvidenceOutcome.RETRY:
+        raise self.retry(countdown=min(30 * 2**self.request.retries, 1800))
+    return outcome.value
+
+
+@shared_task
+def sweep_dispute_evidence() -> int:
+    """Beat: queue again the evidence a lost task left pending."""
+    return evidence.sweep_evidence()

@@ -195,3 +195,32 @@ class Play(models.Model):
 
     def __str__(self) -> str:
         return f"play of {self.track_id} at {self.played_at:%Y-%m-%d %H:%M}"
+
+
+class TrackDownload(models.Model):
+    """One fetch of a track's file through ``GET /tracks/{id}/download``: who, when, from
+    where. A chargeback for a digital good is won with this access log."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="downloads")
+    # Null for an anonymous download of a public track (or an account deleted since).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="track_downloads",
+    )
+    downloaded_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+
+    class Meta:
+        ordering = ["-downloaded_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "track", "-downloaded_at"], name="track_download_access_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"download of {self.track_id} at {self.downloaded_at:%Y-%m-%d %H:%M}"

@@ -20,7 +20,15 @@ from accounts.models import User
 from audit import services as audit
 from tracks import errors, list_cache, metrics
 from tracks.audio_formats import detect_format
-from tracks.models import Play, PlayBatch, Track, TrackChange, TrackLike, TrackShare
+from tracks.models import (
+    Play,
+    PlayBatch,
+    Track,
+    TrackChange,
+    TrackDownload,
+    TrackLike,
+    TrackShare,
+)
 from veza import uploads
 from veza.events import emit
 from veza.exceptions import DomainError
@@ -294,8 +302,15 @@ def record_play_batch(*, batch_id: str, plays: list[PlayReport]) -> PlayBatchRes
     )
 
 
-def record_download(*, track: Track) -> None:
+def record_download(*, track: Track, user, ip_address: str, user_agent: str) -> TrackDownload:
+    """Count the download and keep it in the access log (who, when, from where)."""
     Track.objects.filter(pk=track.pk).update(download_count=F("download_count") + 1)
+    return TrackDownload.objects.create(
+        track=track,
+        user=user if user is not None and user.is_authenticated else None,
+        ip_address=ip_address or None,
+        user_agent=user_agent,
+    )
 
 
 def fail_stuck_processing_tracks() -> int:

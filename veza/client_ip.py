@@ -44,3 +44,9 @@ def client_ip(request) -> str:
     # A malformed entry can only come from a proxy's misconfiguration or a client's header
     # passed through; the nearest proxy's address is a conservative stand-in (one bucket).
     return _as_ip(candidate) or remote
+
+
+def user_agent(request) -> str:
+    """The client's ``User-Agent`` as stored in access logs: at most 512 characters, no NUL
+    (PostgreSQL text cannot hold one)."""
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512]

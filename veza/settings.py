@@ -393,6 +393,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_refunds",
         "schedule": env.float("REFUND_RECONCILE_INTERVAL", default=300.0),
     },
+    "sweep-dispute-evidence": {
+        "task": "payments.tasks.sweep_dispute_evidence",
+        "schedule": 600.0,
+    },
     "sweep-webhook-outbox": {
         "task": "developer.tasks.sweep_outbox",
         "schedule": WEBHOOK_SWEEP_INTERVAL,

@@ -28,6 +28,7 @@ from payments.refunds.selectors import refund_visible_to, refunds_of_orders
 from payments.refunds.services import request_refund
 from tracks.upload_slots import upload_slot
 from veza import uploads
+from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
 
@@ -328,14 +329,27 @@ class SignedFileView(APIView):
         filename = f"{slugify(product.title) or 'download'}.{extension}".rstrip(".")
         presigned = services.presigned_download_url(stored=stored, filename=filename)
         if presigned:
+            self._record(request, product=product, user=user)
             return HttpResponseRedirect(presigned)
         try:
             handle = stored.storage.open(stored.name, "rb")
         except FileNotFoundError as exc:
             raise NotFound("The file is missing.") from exc
+        self._record(request, product=product, user=user)
         return FileResponse(
             handle,
             as_attachment=True,
             filename=filename,
             content_type=product_files.content_type_of(stored.name),
+        )
+
+    @staticmethod
+    def _record(request, *, product: Product, user) -> None:
+        # The fetch of the file itself, not the link: the access log a chargeback is answered
+        # with.
+        services.record_download(
+            product=product,
+            user=user,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
         )

@@ -1,8 +1,13 @@
-"""The dispute console: open disputes first, their money, licences, notes and timeline."""
+"""The dispute console: open disputes first, their money, licences, evidence, notes and
+timeline; staff with ``manage_dispute`` re-submit the evidence or accept the dispute."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Case, F, IntegerField, Value, When
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -14,6 +19,7 @@ from payments.admin.common import (
     status_badge,
 )
 from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
+from payments.disputes.evidence import MANAGE_PERMISSION, accept_dispute, resubmit_evidence
 from payments.models import Dispute, DisputeNote, LedgerEntry
 from payments.notes import add_dispute_note
 from payments.timeline import timeline
@@ -25,6 +31,7 @@ from veza.admin_tools import (
     timeline_table,
     when,
 )
+from veza.exceptions import DomainError
 from veza.money import format_money as money
 
 
@@ -86,6 +93,7 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
                 )
             },
         ),
+        ("Evidence", {"fields": ("evidence_table",)}),
         ("Order and payment", {"fields": ("order_summary", "sellers_table", "licences_table")}),
         ("Money", {"fields": ("ledger_table",)}),
         ("Timeline", {"fields": ("timeline_table",)}),
@@ -93,6 +101,7 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
     readonly_fields = flatten_fieldsets(fieldsets)
     inlines = [DisputeNoteInline]
     note_subject = "dispute"
+    change_form_template = "admin/payments/dispute/change_form.html"
 
     def get_ordering(self, request):
         # Open disputes first, the most urgent evidence deadline on top; closed ones after.
@@ -183,3 +192,129 @@ class DisputeAdmin(InternalNotesMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
     def add_internal_note(self, *, obj, author, text: str, request):
         return add_dispute_note(dispute=obj, author=author, text=text, request=request)
+
+    @admin.display(description="evidence sent to the provider")
+    def evidence_table(self, dispute: Dispute) -> str:
+        try:
+            evidence = dispute.evidence
+        except ObjectDoesNotExist:
+            evidence = None
+        accepted = (
+            f"accepted by {dispute.accepted_by or 'staff'} at {when(dispute.accepted_at)}"
+            if dispute.accepted_at
+            else "—"
+        )
+        if evidence is None:
+            return html_table(
+                ["status", "staff decision"], [("none (not at the dispute stage)", accepted)]
+            )
+        return html_table(
+            [
+                "status",
+                "receipt",
+                "service documentation",
+                "attempts",
+                "submitted",
+                "error",
+                "staff decision",
+            ],
+            [
+                (
+                    evidence.get_status_display(),
+                    evidence.receipt_file_id or "—",
+                    evidence.service_documentation_file_id or "—",
+                    evidence.attempts,
+                    when(evidence.submitted_at) if evidence.submitted_at else "—",
+                    evidence.error or "—",
+                    accepted,
+                )
+            ],
+        )
+
+    # --- staff decisions: re-submit the evidence, accept the dispute -----------------------
+    def has_manage_permission(self, request) -> bool:
+        return request.user.has_perm(MANAGE_PERMISSION)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_manage": self.has_manage_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_urls(self):
+        def decision(name: str, view):
+            return path(
+                f"<path:object_id>/{name.replace('_', '-')}/",
+                self.admin_site.admin_view(view),
+                name=f"payments_dispute_{name}",
+            )
+
+        return [
+            decision("resubmit_evidence", self.resubmit_evidence_view),
+            decision("accept", self.accept_view),
+            *super().get_urls(),
+        ]
+
+    def _decision_target(self, request, object_id) -> Dispute:
+        if not self.has_manage_permission(request):
+            # The admin's audit middleware records the refusal (admin.refused).
+            raise PermissionDenied("This needs the manage_dispute permission.")
+        dispute = self.get_object(request, object_id)
+        if dispute is None:
+            raise Http404("No such dispute.")
+        return dispute
+
+    def _decision_page(self, request, dispute: Dispute, decision: str, label: str):
+        try:
+            evidence = dispute.evidence
+        except ObjectDoesNotExist:
+            evidence = None
+        return TemplateResponse(
+            request,
+            "admin/payments/dispute/decision_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": label.capitalize(),
+                "decision": decision,
+                "decision_label": label,
+                "dispute": dispute,
+                "evidence": evidence,
+                "opts": self.model._meta,
+            },
+        )
+
+    def _back(self, dispute: Dispute):
+        return HttpResponseRedirect(reverse("admin:payments_dispute_change", args=[dispute.pk]))
+
+    def resubmit_evidence_view(self, request, object_id):
+        """The dispute page's "Re-submit evidence…": GET explains, POST queues the task."""
+        dispute = self._decision_target(request, object_id)
+        if request.method != "POST":
+            return self._decision_page(request, dispute, "resubmit", "re-submit the evidence")
+        try:
+            resubmit_evidence(dispute_id=dispute.pk, requested_by=request.user, request=request)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                "The evidence is being built again and will be submitted within minutes.",
+                messages.SUCCESS,
+            )
+        return self._back(dispute)
+
+    def accept_view(self, request, object_id):
+        """The dispute page's "Accept dispute…": GET explains, POST tells the provider."""
+        dispute = self._decision_target(request, object_id)
+        if request.method != "POST":
+            return self._decision_page(request, dispute, "accept", "accept the dispute")
+        try:
+            accept_dispute(dispute_id=dispute.pk, accepted_by=request.user, request=request)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                "Dispute accepted at the provider; no evidence will be sent. The provider's "
+                "dispute_accepted event will close it.",
+                messages.SUCCESS,
+            )
+        return self._back(dispute)

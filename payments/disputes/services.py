@@ -10,6 +10,8 @@ row locks, idempotently, in any order.
   the order ``charged_back``, and ``DISPUTE_FEE`` debited from the sellers pro rata.
 - A terminal dispute never changes again; a ``dispute_lost`` before any ``dispute_opened``
   applies both.
+- An open dispute at the ``dispute`` stage gets its evidence sent (``disputes/evidence.py``);
+  never one whose first event is already terminal.
 """
 
 import logging
@@ -25,6 +27,7 @@ from audit.services import record
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
+from payments.disputes.evidence import open_evidence
 from payments.ledger import shares_by_seller
 from payments.models import (
     Dispute,
@@ -132,8 +135,10 @@ def apply_dispute_event(event: DisputeEvent) -> tuple[EventOutcome, Dispute | No
             dispute.status = Dispute.Status.CHALLENGED
         elif not created:
             dispute.save()
+            open_evidence(dispute)  # a dispute that reached the ``dispute`` stage since
             return EventOutcome.DUPLICATE, dispute, "dispute already open"
         dispute.save()
+        open_evidence(dispute)
         if created:
             emit("dispute.opened", dispute)
         if dispute.is_terminal:

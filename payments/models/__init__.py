@@ -1,7 +1,7 @@
 """The payments app's models, one module per workflow, re-exported here: the app label,
 the migration history and every ``from payments.models import …`` stay as they were."""
 
-from payments.models.disputes import Dispute, DisputeShare
+from payments.models.disputes import Dispute, DisputeEvidence, DisputeShare
 from payments.models.intake import EventOutcome, WebhookEvent
 from payments.models.ledger import AppendOnlyQuerySet, LedgerEntry, SellerBalance
 from payments.models.notes import DisputeNote, InternalNote, PayoutNote, RefundNote
@@ -13,6 +13,7 @@ from payments.models.transfers import SellerTransfer
 __all__ = [
     "AppendOnlyQuerySet",
     "Dispute",
+    "DisputeEvidence",
     "DisputeNote",
     "DisputeShare",
     "EventOutcome",

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 
 class SandboxObject(models.Model):
-    """A payment, refund or payout as the sandbox provider holds it (development only).
+    """A payment, refund, payout, evidence file or dispute answer as the sandbox provider holds
+    it (development only).
 
     In the database, not in a cache: a cache flush or another web replica must not turn a
     pending sandbox refund into an unknown one at reconciliation.
@@ -17,6 +18,9 @@ class SandboxObject(models.Model):
         PAYMENT = "payment", "Payment"
         REFUND = "refund", "Refund"
         PAYOUT = "payout", "Payout"
+        FILE = "file", "File"
+        EVIDENCE = "evidence", "Dispute evidence"
+        DISPUTE = "dispute", "Dispute"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)

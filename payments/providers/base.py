@@ -211,3 +211,18 @@ class PaymentProvider:
         A real provider notifies by webhook on its own: nothing to do. The sandbox settles
         what it was asked here, by sending its signed webhook from a task.
         """
+
+    def upload_file(self, *, content: bytes, filename: str, file_type: str) -> str:
+        """Upload one dispute evidence document (``file_type`` is its MIME type); returns the
+        provider's file id."""
+        raise NotImplementedError
+
+    def submit_evidence(
+        self, *, dispute_id: str, receipt_file_id: str, service_documentation_file_id: str
+    ) -> None:
+        """Submit uploaded files as a dispute's evidence (a repeat replaces the evidence)."""
+        raise NotImplementedError
+
+    def accept_dispute(self, *, dispute_id: str) -> None:
+        """Concede the dispute; the provider later reports it ``dispute_accepted``."""
+        raise NotImplementedError

@@ -189,6 +189,37 @@ class HyperswitchProvider(PaymentProvider):
         body = self._call("GET", f"/payouts/{payout_id}", params={"force_sync": "true"})
         return _payout_result(body)
 
+    def upload_file(self, *, content: bytes, filename: str, file_type: str) -> str:
+        body = self._call(
+            "POST",
+            "/files",
+            data={"purpose": "dispute_evidence", "file_type": file_type},
+            files={"file": (filename, content, file_type)},
+        )
+        file_id = body.get("file_id")
+        if not isinstance(file_id, str) or not file_id:
+            raise ProviderError(
+                "The payment provider's file answer has no file_id.", outcome_unknown=True
+            )
+        return file_id
+
+    def submit_evidence(
+        self, *, dispute_id: str, receipt_file_id: str, service_documentation_file_id: str
+    ) -> None:
+        # Hyperswitch's SubmitEvidenceRequest: the dispute and file ids per category, no more.
+        self._call(
+            "POST",
+            "/disputes/evidence",
+            json={
+                "dispute_id": dispute_id,
+                "receipt": receipt_file_id,
+                "service_documentation": service_documentation_file_id,
+            },
+        )
+
+    def accept_dispute(self, *, dispute_id: str) -> None:
+        self._call("POST", f"/disputes/accept/{dispute_id}")
+
 
 def _payout_result(body: dict) -> PayoutResult:
     payout_id, status = body.get("payout_id"), body.get("status")

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments.models import SandboxObject
+from payments.models import Dispute, SandboxObject
 from payments.providers.base import (
     PaymentProvider,
     PaymentResult,
@@ -233,3 +233,54 @@ class SandboxProvider(PaymentProvider):
             },
         }
         enqueue_on_commit(DELIVER_TASK, envelope=envelope)
+
+    def upload_file(self, *, content: bytes, filename: str, file_type: str) -> str:
+        file_id = f"file_sbx_{uuid.uuid4().hex}"
+        # What was uploaded, not the bytes: the sandbox only has to answer for it.
+        _create(
+            Kind.FILE,
+            file_id,
+            {
+                "filename": filename,
+                "file_type": file_type,
+                "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+            },
+        )
+        return file_id
+
+    def submit_evidence(
+        self, *, dispute_id: str, receipt_file_id: str, service_documentation_file_id: str
+    ) -> None:
+        missing = [
+            ident
+            for ident in (receipt_file_id, service_documentation_file_id)
+            if _get(Kind.FILE, ident) is None
+        ]
+        if missing:
+            raise ProviderError(f"Unknown file id {missing[0]}.", status_code=400)
+        evidence = {
+            "dispute_id": dispute_id,
+            "receipt": receipt_file_id,
+            "service_documentation": service_documentation_file_id,
+        }
+        # A repeat replaces the evidence, as Hyperswitch's does.
+        if not _create(Kind.EVIDENCE, dispute_id, evidence):
+            _update(Kind.EVIDENCE, dispute_id, **evidence)
+
+    def accept_dispute(self, *, dispute_id: str) -> None:
+        """Concede: then, like Hyperswitch, report the dispute ``dispute_accepted``."""
+        dispute = (
+            Dispute.objects.select_related("order").filter(provider_dispute_id=dispute_id).first()
+        )
+        if dispute is None or not dispute.order.hyperswitch_payment_id:
+            raise ProviderError("Dispute not found.", status_code=404, not_found=True)
+        if not _create(Kind.DISPUTE, dispute_id, {"status": "accepted"}):
+            _update(Kind.DISPUTE, dispute_id, status="accepted")
+        self.settle_dispute(
+            dispute_id=dispute_id,
+            payment_id=dispute.order.hyperswitch_payment_id,
+            amount=dispute.amount,
+            currency=dispute.currency,
+            outcome="accepted",
+        )

@@ -22,6 +22,7 @@ from tracks.api.filters import TrackFilter
 from tracks.audio_formats import CONTENT_TYPES
 from tracks.models import Track
 from tracks.upload_slots import upload_slot
+from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import NO_API_KEYS, TRACKS_READ, TRACKS_WRITE, read_only, read_write
 
@@ -236,7 +237,12 @@ class TrackViewSet(viewsets.GenericViewSet):
             handle = default_storage.open(track.file.name, "rb")
         except FileNotFoundError as exc:
             raise errors.FileMissing() from exc
-        services.record_download(track=track)
+        services.record_download(
+            track=track,
+            user=request.user,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+        )
         filename = f"{slugify(track.title) or 'track'}.{track.format}"
         return FileResponse(
             handle,

@@ -1,0 +1,44 @@
+"""Finance may re-submit a dispute's evidence or accept the dispute from the console."""
+
+from django.db import migrations
+
+GRANTS = {"Finance": ["manage_dispute", "view_disputeevidence"]}
+
+
+def grant(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GRANTS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="payments", codename__in=codenames)
+        )
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GRANTS.items():
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.remove(
+                *Permission.objects.filter(
+                    content_type__app_label="payments", codename__in=codenames
+                )
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("payments", "0013_dispute_evidence"),
+        ("accounts", "0002_staff_groups"),
+    ]
+
+    operations = [migrations.RunPython(grant, revoke)]
