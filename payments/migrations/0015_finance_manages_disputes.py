@@ -37,7 +37,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0013_dispute_evidence"),
+        ("payments", "0014_dispute_evidence"),
         ("accounts", "0002_staff_groups"),
     ]
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0012_sandbox_objects'),
+        ('payments', '0013_payout_methods_as_hyperswitch_keeps_them'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
