@@ -188,7 +188,7 @@ def _store(
     note: Notification, kind: str, outcome: EventOutcome, detail: str, remote_addr, source
 ) -> None:
     WebhookEvent.objects.create(
-        **_fields(note, kind, remote_addr, source), outcome=outcome, detail=detail
+        **_fields(note, kind, remote_addr, source), outcome=outcome, detail=storable(detail)
     )
     webhook_events.labels(kind=kind, outcome=outcome).inc()
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -117,6 +118,8 @@ def _sanitised(value, depth: int = 0):
         return storable(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # no database stores infinity or NaN as a JSON number
     return value
 
 
@@ -124,14 +127,37 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+MAX_INT_DIGITS = 40
+
+
+def _int_or_text(text: str) -> int | str:
+    """A JSON integer; past 40 digits, its text (an unusable number, and Python's parser
+    refuses more than 4300 digits)."""
+    return int(text) if len(text.lstrip("-")) < MAX_INT_DIGITS else text
+
+
+def _float_or_text(text: str) -> float | str:
+    """A JSON number with a fraction or exponent; its text when it overflows a float
+    (``1e999`` is infinity to Python, and no database stores infinity as a number)."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 def parse(raw_body: bytes) -> Notification:
     """Flat, nested (``object``) or Hyperswitch envelope (``content.object``) shapes.
 
     Whatever bytes a signed body holds, this either returns or raises ``MalformedWebhook``:
-    invalid UTF-8, NaN, numbers past Python's limits and nesting past the parser's are 400.
+    invalid UTF-8, NaN or Infinity (not JSON) and nesting past the parser's are 400; a number
+    that is JSON but no database stores (``1e999``, thousands of digits) is kept as its text,
+    which no field that wants a number accepts.
     """
     try:
-        payload = json.loads(raw_body, parse_constant=_refuse_constant)
+        payload = json.loads(
+            raw_body,
+            parse_constant=_refuse_constant,
+            parse_int=_int_or_text,
+            parse_float=_float_or_text,
+        )
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.MalformedWebhook("The webhook body is not valid JSON.") from exc
     if not isinstance(payload, dict):
