@@ -310,7 +310,12 @@ def apply_payout_status(
         now = timezone.now()
         if provider_payout_id and payout.provider_payout_id is None:
             payout.provider_payout_id = provider_payout_id
-        transfers = SellerTransfer.objects.select_for_update().filter(payout=payout)
+        # A share refunded or charged back while the payout was in flight stays reversed.
+        transfers = (
+            SellerTransfer.objects.select_for_update()
+            .filter(payout=payout)
+            .exclude(status=SellerTransfer.Status.REVERSED)
+        )
         if status == Payout.Status.PAID:
             payout.status, payout.paid_at = Payout.Status.PAID, now
             transfers.update(status=SellerTransfer.Status.PAID)

@@ -139,3 +139,40 @@ def test_a_transfer_paid_by_a_payout_still_in_flight_is_out_of_step(psp):
     assert [(p["status"], p["payout_status"]) for p in payout_differences()] == [
         ("paid", "pending")
     ]
+
+
+def test_a_share_refunded_while_its_payout_is_in_flight_stays_reversed(psp, post_webhook):
+    """The payout's success marks its transfers paid — not a share already taken back."""
+    from payments.models import Payout, Refund, SellerTransfer
+    from payments.payouts.services import run_payouts
+    from payments.refunds.approvals import approve_refund
+    from payments.refunds.services import open_refund
+    from payments.refunds.settle import apply_refund_status
+    from tests.factories import AdminFactory, CreatorFactory
+    from tests.payments.payout_helpers import released, with_method
+
+    seller = CreatorFactory()
+    with_method(seller)
+    order = released(seller, price=2000)
+    run_payouts()
+    payout = Payout.objects.get(seller=seller)
+    staff = AdminFactory(is_staff=True, is_superuser=True)
+    refund = open_refund(
+        order_id=order.pk,
+        requested_by=staff,
+        reason="late",
+        as_staff=True,
+        override_window_reason="goodwill",
+    )
+    approve_refund(refund_id=refund.pk, approved_by=AdminFactory(is_staff=True, is_superuser=True))
+    apply_refund_status(refund_id=refund.pk, status=Refund.Status.SUCCEEDED)
+    assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.REVERSED
+
+    response = post_webhook(
+        {"event_type": "payout_success", "payout_id": str(payout.pk), "status": "success"}
+    )
+
+    assert response.status_code == 200
+    transfer = SellerTransfer.objects.get(order=order)
+    assert (transfer.status, transfer.amount) == (SellerTransfer.Status.REVERSED, 0)
+    call_command("check_ledger")
