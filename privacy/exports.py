@@ -181,8 +181,9 @@ def build_export(*, export_id) -> DataExport | None:
             f"exports/{user.pk}/{export.pk}.zip", File(spool, name=f"{export.pk}.zip")
         )
     with transaction.atomic():
-        locked = DataExport.objects.select_for_update().get(pk=export.pk)
-        if locked.status != DataExport.Status.PENDING:  # built meanwhile, or given up
+        locked = DataExport.objects.select_for_update().filter(pk=export.pk).first()
+        # Built meanwhile, given up, or gone with an erasure: this copy is not wanted.
+        if locked is None or locked.status != DataExport.Status.PENDING:
             transaction.on_commit(lambda: default_storage.delete(stored))
             return locked
         now = timezone.now()
