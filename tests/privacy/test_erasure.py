@@ -50,9 +50,8 @@ def test_an_erasure_is_scheduled_after_the_grace_period(client_for):
     assert response.status_code == 202, response.content
     due = timezone.datetime.fromisoformat(response.json()["deletion_scheduled_for"])
     assert abs(due - (timezone.now() + timedelta(days=14))) < timedelta(minutes=1)
-    assert client.get("/api/v1/auth/me").json()["deletion_scheduled_for"] == (
-        response.json()["deletion_scheduled_for"]
-    )
+    me = client.get("/api/v1/auth/me").json()
+    assert me["deletion_scheduled_for"] == response.json()["deletion_scheduled_for"]
     assert AuditLog.objects.filter(action="user.erasure_requested", target_id=str(user.pk))
 
 
@@ -128,9 +127,7 @@ def test_cancel_works(client_for):
     assert User.objects.get(pk=user.pk).email == user.email
 
 
-def test_signing_in_during_the_grace_period_works_and_keeps_the_schedule(
-    client_for, api_client
-):
+def test_signing_in_during_the_grace_period_works_and_keeps_the_schedule(client_for, api_client):
     user = UserFactory()
     scheduled = request_erasure(client_for(user)).json()["deletion_scheduled_for"]
 
@@ -275,3 +272,39 @@ def test_an_export_built_after_its_owner_was_erased_leaves_no_file(client_for):
 
     assert build_export(export_id=export_id) is None
     assert not DataExport.objects.filter(pk=export_id).exists()
+
+
+def test_refused_for_a_buyer_while_a_dispute_on_its_order_is_open(client_for, post_webhook):
+    from payments.models import Dispute
+    from tests.payments.test_disputes import dispute_event
+
+    buyer = UserFactory()
+    order = completed_order(buyer=buyer, products=[ProductFactory(price=1000)])
+    assert post_webhook(dispute_event(order, "opened")).status_code == 200
+    dispute = Dispute.objects.get(order=order)
+
+    response = request_erasure(client_for(buyer))
+
+    assert response.status_code == 409
+    assert response.json()["remaining"] == [
+        {
+            "kind": "dispute",
+            "id": str(dispute.pk),
+            "order_id": str(order.pk),
+            "amount": 1000,
+            "currency": "EUR",
+        }
+    ]
+
+
+def test_support_staff_may_read_the_pending_erasures(client, client_for):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username="leaving")
+    request_erasure(client_for(user))
+    support = UserFactory(is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    client.force_login(support)
+
+    assert client.get("/admin/privacy/pendingerasure/").status_code == 200
+    assert client.get("/admin/privacy/dataexport/").status_code == 200
