@@ -58,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Right to be forgotten: when the erasure job may erase the account (null unless one is
+    # scheduled), and when it did (the row stays, anonymised, for the books).
+    deletion_scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

@@ -134,6 +134,10 @@ def problems(settings: dict) -> list[str]:
             "TRUSTED_PROXY_COUNT must be a whole number >= 0 "
             f"(got {settings['TRUSTED_PROXY_COUNT_RAW']!r})."
         )
+    if settings.get("EXPORT_TTL_HOURS", 1) < 1:
+        found.append("EXPORT_TTL_HOURS must be at least 1.")
+    if settings.get("ACCOUNT_DELETION_GRACE_DAYS", 0) < 0:
+        found.append("ACCOUNT_DELETION_GRACE_DAYS must be zero or a positive number of days.")
     if settings.get("MEDIA_STORAGE_PROBLEM"):
         found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:

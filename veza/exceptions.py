@@ -26,8 +26,11 @@ class DomainError(Exception):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
 
-    def __init__(self, detail: str | None = None):
+    def __init__(self, detail: str | None = None, **extra):
         self.detail = detail or self.default_detail
+        # More members of the error body (``remaining`` of a refused erasure...), beside
+        # ``detail`` and ``code``.
+        self.extra = extra
         super().__init__(self.detail)
 
 
@@ -52,7 +55,8 @@ def exception_handler(exc, context):
         status_code, detail, code = refused
         return Response({"detail": detail, "code": code}, status=status_code)
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+        body = {**getattr(exc, "extra", {}), "detail": exc.detail, "code": exc.code}
+        return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "payments",
     "rest_framework_api_key",
     "developer",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "WebhookDeliveryStatusEnum": "developer.models.WebhookDelivery.Status",
+        "DataExportStatusEnum": "privacy.models.DataExport.Status",
     },
 }
 
@@ -333,6 +335,13 @@ PAYOUT_RECONCILE_AFTER = env.int("PAYOUT_RECONCILE_AFTER", default=15 * 60)  # s
 PAYOUT_SCHEDULE_CRONTAB = payout_crontab(PAYOUT_SCHEDULE)
 SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)
 
+# --- account rights (privacy) -------------------------------------------------------------
+# How long an export's signed link (and its ZIP) lives; how long an erasure waits.
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
+ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
+# Base of the API links in emails (an export's download link): no request is at hand there.
+API_PUBLIC_URL = env.str("API_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
+
 # --- audit ------------------------------------------------------------------------------
 AUDIT_SUSPICIOUS_WINDOW_HOURS = env.int("AUDIT_SUSPICIOUS_WINDOW_HOURS", default=24)
 AUDIT_SUSPICIOUS_FAILED_LOGINS = env.int("AUDIT_SUSPICIOUS_FAILED_LOGINS", default=5)
@@ -404,6 +413,14 @@ CELERY_BEAT_SCHEDULE = {
     "purge-delivered-webhook-events": {
         "task": "developer.tasks.purge_delivered_events",
         "schedule": 24 * 3600.0,
+    },
+    "expire-data-exports": {
+        "task": "privacy.tasks.expire_exports",
+        "schedule": 3600.0,
+    },
+    "erase-due-accounts": {
+        "task": "privacy.tasks.erase_due_accounts",
+        "schedule": 3600.0,
     },
     "flush-expired-jwt": {
         "task": "accounts.tasks.flush_expired_tokens",

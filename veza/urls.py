@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("payments.urls")),
     path("", include("audit.urls")),
     path("", include("developer.urls")),
+    path("", include("privacy.urls")),
 ]
 
 urlpatterns = [

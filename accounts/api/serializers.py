@@ -26,6 +26,7 @@ class UserOutput(serializers.ModelSerializer):
             "avatar_url",
             "role",
             "email_verified",
+            "deletion_scheduled_for",
             "created_at",
         ]
         read_only_fields = fields

@@ -1,0 +1,51 @@
+from rest_framework import serializers
+
+from privacy.models import DataExport
+
+
+class ExportCreatedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=DataExport.Status.choices)
+
+
+class ExportOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(
+        choices=DataExport.Status.choices,
+        help_text="pending while it is built; ready (download_url set); expired once "
+        "expires_at has passed (the file is gone); failed when the build gave up (ask again).",
+    )
+    progress = serializers.IntegerField(min_value=0, max_value=100, help_text="Percent built.")
+    created_at = serializers.DateTimeField()
+    size = serializers.IntegerField(required=False, help_text="Bytes of the ZIP, once ready.")
+    download_url = serializers.URLField(
+        required=False,
+        help_text="Signed for this export; works without credentials until expires_at.",
+    )
+    expires_at = serializers.DateTimeField(required=False)
+
+
+class ErasureInput(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+class ErasureScheduledOutput(serializers.Serializer):
+    deletion_scheduled_for = serializers.DateTimeField(allow_null=True)
+
+
+class RemainingItem(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["balance", "payout", "dispute"])
+    currency = serializers.CharField()
+    pending = serializers.IntegerField(required=False)
+    available = serializers.IntegerField(required=False)
+    held = serializers.IntegerField(required=False)
+    debt = serializers.IntegerField(required=False)
+    id = serializers.UUIDField(required=False, help_text="The payout or the dispute.")
+    order_id = serializers.UUIDField(required=False, help_text="The disputed order.")
+    amount = serializers.IntegerField(required=False, help_text="Of the payout or dispute.")
+
+
+class BalanceNotSettledOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    remaining = RemainingItem(many=True)
