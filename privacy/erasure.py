@@ -41,47 +41,40 @@ class ErasureOutcome(enum.Enum):
 
 
 # --- the money rule -----------------------------------------------------------------------
-def unsettled(user: User) -> list[dict]:
-    """What still ties the account to money, one item per thing, each with a ``kind``:
+def unsettled(user: User) -> dict:
+    """What still ties the account to money, named; empty when it may be erased.
 
-    - ``{"kind": "balance", "currency": "EUR", "pending": 1800}`` — the non-zero amounts of a
-      seller balance (``pending``, ``available``, ``held``, ``debt``);
-    - ``{"kind": "payout", "id", "amount", "currency"}`` — a payout still in flight;
-    - ``{"kind": "dispute", "id", "order_id", "amount", "currency"}`` — an open dispute on an
-      order the user bought or sold in.
+    The amounts of its first balance that still hold money sit at the top, as the contract's
+    example reads (``{"pending": 1800, "currency": "EUR"}``); every balance, payout in flight
+    and open dispute is listed too:
 
-    Empty when the account may be erased."""
-    remaining: list[dict] = []
+    - ``balances``: ``[{"currency", "pending"?, "available"?, "held"?, "debt"?}]`` — the
+      non-zero amounts of each seller balance;
+    - ``payouts``: ``[{"id", "amount", "currency"}]`` — payouts still in flight;
+    - ``disputes``: ``[{"id", "order_id", "amount", "currency"}]`` — open disputes on orders
+      the user bought or sold in.
+    """
+    balances = []
     for balance in SellerBalance.objects.filter(seller=user).order_by("currency"):
-        amounts = {name: getattr(balance, name) for name in BALANCE_AMOUNTS}
-        owed = {name: amount for name, amount in amounts.items() if amount > 0}
+        owed = {name: getattr(balance, name) for name in BALANCE_AMOUNTS}
+        owed = {name: amount for name, amount in owed.items() if amount > 0}
         if owed:
-            remaining.append({"kind": "balance", "currency": balance.currency, **owed})
-    for payout in Payout.objects.filter(seller=user, status=Payout.Status.PENDING):
-        remaining.append(
-            {
-                "kind": "payout",
-                "id": str(payout.pk),
-                "amount": payout.amount,
-                "currency": payout.currency,
-            }
-        )
-    disputes = (
-        Dispute.objects.filter(OPEN_DISPUTE)
+            balances.append({"currency": balance.currency, **owed})
+    payouts = [
+        {"id": str(p.pk), "amount": p.amount, "currency": p.currency}
+        for p in Payout.objects.filter(seller=user, status=Payout.Status.PENDING)
+    ]
+    disputes = [
+        {"id": str(d.pk), "order_id": str(d.order_id), "amount": d.amount, "currency": d.currency}
+        for d in Dispute.objects.filter(OPEN_DISPUTE)
         .filter(Q(order__buyer=user) | Q(order__items__seller=user))
         .distinct()
         .order_by("opened_at")
-    )
-    for dispute in disputes:
-        remaining.append(
-            {
-                "kind": "dispute",
-                "id": str(dispute.pk),
-                "order_id": str(dispute.order_id),
-                "amount": dispute.amount,
-                "currency": dispute.currency,
-            }
-        )
+    ]
+    if not (balances or payouts or disputes):
+        return {}
+    remaining: dict = {**balances[0]} if balances else {}
+    remaining.update(balances=balances, payouts=payouts, disputes=disputes)
     return remaining
 
 

@@ -33,19 +33,35 @@ class ErasureScheduledOutput(serializers.Serializer):
     deletion_scheduled_for = serializers.DateTimeField(allow_null=True)
 
 
-class RemainingItem(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["balance", "payout", "dispute"])
+class _Amounts(serializers.Serializer):
     currency = serializers.CharField()
     pending = serializers.IntegerField(required=False)
     available = serializers.IntegerField(required=False)
     held = serializers.IntegerField(required=False)
     debt = serializers.IntegerField(required=False)
-    id = serializers.UUIDField(required=False, help_text="The payout or the dispute.")
-    order_id = serializers.UUIDField(required=False, help_text="The disputed order.")
-    amount = serializers.IntegerField(required=False, help_text="Of the payout or dispute.")
+
+
+class _PayoutInFlight(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class _OpenDispute(_PayoutInFlight):
+    order_id = serializers.UUIDField()
+
+
+class Remaining(_Amounts):
+    """The first balance's non-zero amounts at the top (``{"pending": 1800, "currency":
+    "EUR"}``), then every balance, payout in flight and open dispute."""
+
+    currency = serializers.CharField(required=False)
+    balances = _Amounts(many=True)
+    payouts = _PayoutInFlight(many=True)
+    disputes = _OpenDispute(many=True)
 
 
 class BalanceNotSettledOutput(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
-    remaining = RemainingItem(many=True)
+    remaining = Remaining()

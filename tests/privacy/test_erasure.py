@@ -91,7 +91,8 @@ def test_refused_while_seller_money_is_pending(client_for):
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "balance_not_settled"
-    assert body["remaining"] == [{"kind": "balance", "currency": "EUR", "pending": 1800}]
+    assert body["remaining"]["pending"] == 1800 and body["remaining"]["currency"] == "EUR"
+    assert body["remaining"]["balances"] == [{"currency": "EUR", "pending": 1800}]
     seller.refresh_from_db()
     assert seller.deletion_scheduled_for is None
 
@@ -106,8 +107,8 @@ def test_refused_while_a_payout_is_in_flight(client_for, psp):
     response = request_erasure(client_for(seller))
 
     assert response.status_code == 409
-    assert response.json()["remaining"] == [
-        {"kind": "payout", "id": str(payout.pk), "amount": 1800, "currency": "EUR"}
+    assert response.json()["remaining"]["payouts"] == [
+        {"id": str(payout.pk), "amount": 1800, "currency": "EUR"}
     ]
 
 
@@ -286,9 +287,8 @@ def test_refused_for_a_buyer_while_a_dispute_on_its_order_is_open(client_for, po
     response = request_erasure(client_for(buyer))
 
     assert response.status_code == 409
-    assert response.json()["remaining"] == [
+    assert response.json()["remaining"]["disputes"] == [
         {
-            "kind": "dispute",
             "id": str(dispute.pk),
             "order_id": str(order.pk),
             "amount": 1000,
