@@ -163,6 +163,8 @@ CHAT_TOKEN_TTL_MINUTES = env.int("CHAT_TOKEN_TTL_MINUTES", default=60)
 EMAIL_TOKEN_MAX_AGE_HOURS = env.int("EMAIL_TOKEN_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=2)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:5173")
+# Ended (or idle past the refresh lifetime) sign-in sessions are deleted after this many days.
+SESSION_RETENTION_DAYS = env.int("SESSION_RETENTION_DAYS", default=30)
 BYPASS_CONTENT_CREATOR_ROLE = env.bool("BYPASS_CONTENT_CREATOR_ROLE", default=False)
 
 SIMPLE_JWT = {
@@ -399,6 +401,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-delivered-webhook-events": {
         "task": "developer.tasks.purge_delivered_events",
+        "schedule": 24 * 3600.0,
+    },
+    "purge-old-sessions": {
+        "task": "accounts.tasks.purge_old_sessions",
         "schedule": 24 * 3600.0,
     },
     "flush-expired-jwt": {
