@@ -41,7 +41,11 @@ class RegisterView(APIView):
     api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.AuthOutput, **_errors(400, 429)})
+    @extend_schema(
+        request=s.RegisterInput,
+        responses={201: s.AuthOutput, **_errors(400, 429)},
+        description="Create an account and sign it in: starts a session (`/auth/sessions`).",
+    )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,7 +61,12 @@ class LoginView(APIView):
     api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, LoginFailureThrottle]
 
-    @extend_schema(request=s.LoginInput, responses={200: s.AuthOutput, **_errors(400, 401, 429)})
+    @extend_schema(
+        request=s.LoginInput,
+        responses={200: s.AuthOutput, **_errors(400, 401, 429)},
+        description="Sign in: starts a session (`/auth/sessions`), whose id both tokens carry "
+        "as the `sid` claim.",
+    )
     def post(self, request):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,7 +83,12 @@ class LoginView(APIView):
 class RefreshView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, **_errors(400, 401)})
+    @extend_schema(
+        request=s.RefreshInput,
+        responses={200: s.TokenPairOutput, **_errors(400, 401)},
+        description="Rotate the pair: the refresh token works once, the new pair keeps its "
+        "session. 401 once the session has ended or the user's tokens were revoked.",
+    )
     def post(self, request):
         serializer = VezaTokenRefreshSerializer(data=request.data)
         try:
