@@ -22,13 +22,13 @@ class VezaJWTAuthentication(JWTAuthentication):
         session_id = session_id_of(validated_token.get(SESSION_CLAIM))
         if user_id is None or session_id is None:
             raise InvalidToken("This token belongs to no session.")
-        session = (
-            Session.objects.select_related("user")
-            .filter(pk=session_id, user_id=user_id, ended_at__isnull=True)
-            .first()
-        )
-        if session is None:
-            raise InvalidToken("This token's session has ended or its user was not found.")
+        try:
+            # get(), not first(): no ORDER BY (the model's ordering) to plan and sort.
+            session = Session.objects.select_related("user").get(
+                pk=session_id, user_id=user_id, ended_at__isnull=True
+            )
+        except Session.DoesNotExist as exc:
+            raise InvalidToken("This token's session has ended or its user was not found.") from exc
         user = session.user
         if not user.is_active:
             raise InvalidToken("The token's user was not found or is inactive.")
