@@ -3,6 +3,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import User
+from accounts.second_factor import views as second_factor
+from veza.admin_tools import add_site_view
+
+# The second factor's pages (STAFF_REQUIRE_2FA): behind the admin's sign-in, open to a staff
+# member whose session has not passed the second factor yet.
+add_site_view("second-factor/verify/", second_factor.verify_view, name="second_factor_verify")
+add_site_view("second-factor/enrol/", second_factor.enrol_view, name="second_factor_enrol")
 
 
 class VezaUserCreationForm(UserCreationForm):

@@ -25,3 +25,9 @@ class AccountTaken(DomainError):
     code = "account_taken"
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "An account with this email or username already exists."
+
+
+class SessionNotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "No such session."

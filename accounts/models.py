@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import record
+
 
 class Role(models.TextChoices):
     USER = "user", "User"
@@ -113,6 +115,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             raise
         if revoke:
             self.refresh_from_db(fields=["token_version"])
+            self.end_sessions(reason=SessionEnd.PASSWORD_CHANGED)
         self._stored_password = self.__dict__.get("password")
 
     def refresh_from_db(self, *args, **kwargs):
@@ -150,7 +153,65 @@ class User(AbstractBaseUser, PermissionsMixin):
         finally:
             self._rehashing = False
 
-    def revoke_tokens(self) -> None:
-        """Invalidate every token issued so far (atomic increment, then refresh)."""
+    def revoke_tokens(self, *, reason: str = "", request=None) -> None:
+        """Invalidate every token issued so far (atomic increment, then refresh), and end
+        every session: none of its tokens can work any more."""
         User.objects.filter(pk=self.pk).update(token_version=F("token_version") + 1)
         self.refresh_from_db(fields=["token_version"])
+        self.end_sessions(reason=reason or SessionEnd.REVOKED, request=request)
+
+    def end_sessions(self, *, reason: str, request=None) -> int:
+        """Mark every live session of the user ended (one UPDATE) and audit it; the count.
+
+        Called wherever ``token_version`` is bumped (logout, a role change, any new password
+        however it was set), so that a session is never listed as live once its tokens are
+        dead."""
+        ended = Session.objects.filter(user_id=self.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now(), end_reason=reason
+        )
+        if ended:
+            record(
+                action="auth.sessions_ended",
+                actor=self,
+                target=self,
+                request=request,
+                details={"reason": str(reason), "count": ended},
+            )
+        return ended
+
+
+class SessionEnd(models.TextChoices):
+    SIGNED_OUT = "signed_out", "Signed out (every session)"
+    ENDED_BY_USER = "ended_by_user", "Ended by the user"
+    PASSWORD_CHANGED = "password_changed", "Password changed or reset"
+    REVOKED = "revoked", "Tokens revoked (role change)"
+
+
+class Session(models.Model):
+    """One sign-in (login or registration): its access and refresh tokens carry its id as
+    the ``sid`` claim. Ending it refuses those tokens at once (``accounts.authentication``
+    loads the session with the user, in the one query it makes)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written at most once a minute (accounts.sessions.touch), and on each refresh.
+    last_used_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, choices=SessionEnd.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accounts_session_user_idx"),
+            models.Index(fields=["ended_at"], name="accounts_session_ended_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None

@@ -11,7 +11,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import errors
 from accounts.metrics import login_attempts, logins, users_registered
-from accounts.models import Role, User
+from accounts.models import Role, SessionEnd, User
 from accounts.tasks import send_templated_email
 from audit.services import record
 from veza.tasks import enqueue_on_commit
@@ -56,7 +56,8 @@ def login(*, email: str, password: str, request=None) -> User:
 
 
 def logout(*, user: User, request=None) -> None:
-    user.revoke_tokens()
+    """Sign out everywhere: every token revoked, every session ended."""
+    user.revoke_tokens(reason=SessionEnd.SIGNED_OUT, request=request)
     record(action="auth.logout", actor=user, target=user, request=request)
 
 

@@ -6,6 +6,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.template.loader import render_to_string
 
+from accounts import sessions
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,3 +33,11 @@ def send_templated_email(self, *, template: str, to: list[str], context: dict) -
 def flush_expired_tokens() -> None:
     """Drop expired refresh-token bookkeeping rows (simplejwt's flushexpiredtokens)."""
     call_command("flushexpiredtokens")
+
+
+@shared_task
+def purge_old_sessions() -> int:
+    """Delete sign-in sessions ended (or idle past use) over SESSION_RETENTION_DAYS ago."""
+    deleted = sessions.purge_old_sessions()
+    logger.info("purged %d old sessions", deleted)
+    return deleted

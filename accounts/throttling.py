@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.metrics import login_attempts
-from veza.throttling import ClientIpThrottle, WindowedThrottle
+from veza.throttling import ClientIpThrottle, CountingThrottle, WindowedThrottle
 
 
 class _PerHourThrottle(WindowedThrottle):
@@ -124,3 +124,53 @@ class LoginFailureThrottle(ClientIpThrottle):
             True,
             settings.AUTH_KNOWN_ADDRESS_DAYS * 24 * 3600,
         )
+
+
+class SecondFactorFailures(CountingThrottle):
+    """Wrong second-factor codes of one staff member: ``STAFF_OTP_MAX_FAILURES`` in a fixed
+    window of ``STAFF_OTP_FAILURE_WINDOW`` minutes lock the back-office's code form for the
+    rest of the window (the admin answers 429). Counted per account, not per address: the
+    password is already behind the attacker, the code is what they would guess.
+
+    The project's fixed-window counter (one atomic increment per failure), used directly by
+    the second-factor views rather than as a DRF throttle; a correct code clears it. Not
+    lifted by ``DISABLE_RATE_LIMIT_FOR_TESTS``: it only ever counts failures."""
+
+    scope = "admin-otp-failures"
+    limit_setting = "STAFF_OTP_MAX_FAILURES"
+    window_seconds_setting = "STAFF_OTP_FAILURE_WINDOW"
+    window_multiplier = 60
+
+    def __init__(self, user):
+        super().__init__()
+        self.user = user
+
+    @property
+    def limit(self) -> int:
+        return self.num_requests
+
+    def get_cache_key(self, request=None, view=None):
+        return self.cache_format % {"scope": self.scope, "ident": f"user:{self.user.pk}"}
+
+    def _window_key(self) -> str:
+        self.now = self.timer()
+        start = int(self.now // self.duration) * self.duration
+        self.window_ends = start + self.duration
+        return f"{self.get_cache_key()}:{start}"
+
+    def add(self) -> int:
+        """Count one failure; the failures of the window so far."""
+        return self._count(self._window_key()) or 0
+
+    def count(self) -> int:
+        return self.cache.get(self._window_key()) or 0
+
+    def locked(self) -> bool:
+        return self.count() >= self.num_requests
+
+    def retry_after(self) -> int:
+        self._window_key()
+        return int(self.wait())
+
+    def clear(self) -> None:
+        self.cache.delete(self._window_key())

@@ -4,6 +4,7 @@
 ``ImproperlyConfigured`` listing every problem at once, so an operator fixes them in one go.
 """
 
+import logging
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from celery.schedules import crontab
@@ -14,6 +15,8 @@ DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-production-000"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me-0123456789"
 APP_ENVS = ("development", "test", "staging", "production")
 MIN_JWT_SECRET_LENGTH = 32
+
+logger = logging.getLogger(__name__)
 
 
 def payout_crontab(schedule: str) -> crontab | None:
@@ -138,6 +141,9 @@ def problems(settings: dict) -> list[str]:
         found.append("EXPORT_TTL_HOURS must be at least 1.")
     if settings.get("ACCOUNT_DELETION_GRACE_DAYS", 0) < 0:
         found.append("ACCOUNT_DELETION_GRACE_DAYS must be zero or a positive number of days.")
+    otp_limits = ("STAFF_OTP_MAX_FAILURES", "STAFF_OTP_FAILURE_WINDOW")
+    if min(settings.get(name, 1) for name in otp_limits) < 1:
+        found.append("STAFF_OTP_MAX_FAILURES and STAFF_OTP_FAILURE_WINDOW must be at least 1.")
     if settings.get("MEDIA_STORAGE_PROBLEM"):
         found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
@@ -182,7 +188,22 @@ def _production_problems(settings: dict) -> list[str]:
     return found
 
 
+def warnings(settings: dict) -> list[str]:
+    """Allowed, but worth a line in the log at every start."""
+    found = []
+    if settings["APP_ENV"] in ("staging", "production") and not settings.get(
+        "STAFF_REQUIRE_2FA", True
+    ):
+        found.append(
+            f"STAFF_REQUIRE_2FA is off in {settings['APP_ENV']}: the back-office asks staff "
+            "for their password only."
+        )
+    return found
+
+
 def validate(settings: dict) -> None:
+    for warning in warnings(settings):
+        logger.warning("%s", warning)
     found = problems(settings)
     if found:
         raise ImproperlyConfigured(

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "veza",
     "accounts",
     "audit",
@@ -72,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Before any admin page: a staff session must have passed the second factor.
+    "accounts.second_factor.middleware.StaffSecondFactorMiddleware",
     "audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -164,6 +170,8 @@ CHAT_TOKEN_TTL_MINUTES = env.int("CHAT_TOKEN_TTL_MINUTES", default=60)
 EMAIL_TOKEN_MAX_AGE_HOURS = env.int("EMAIL_TOKEN_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=2)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:5173")
+# Ended (or idle past the refresh lifetime) sign-in sessions are deleted after this many days.
+SESSION_RETENTION_DAYS = env.int("SESSION_RETENTION_DAYS", default=30)
 BYPASS_CONTENT_CREATOR_ROLE = env.bool("BYPASS_CONTENT_CREATOR_ROLE", default=False)
 
 SIMPLE_JWT = {
@@ -257,6 +265,18 @@ SPECTACULAR_SETTINGS = {
         "DataExportStatusEnum": "privacy.models.DataExport.Status",
     },
 }
+
+# --- staff second factor (the back-office) -------------------------------------------------
+# A TOTP code after the password for every staff member at /admin/ (accounts.second_factor).
+# On by default where real staff work; explicitly off in production is allowed but warned.
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=_DEPLOYED)
+STAFF_OTP_MAX_FAILURES = env.int("STAFF_OTP_MAX_FAILURES", default=5)
+STAFF_OTP_FAILURE_WINDOW = env.int("STAFF_OTP_FAILURE_WINDOW", default=15)  # minutes
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Veza")
+# django-otp's own per-device backoff would refuse even a right code for a while after a wrong
+# one; the audited per-account counter above (STAFF_OTP_MAX_FAILURES) limits guessing instead.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # --- developer platform: API keys, outgoing webhooks ---------------------------------------
 API_KEY_RATE_LIMIT = env.int("API_KEY_RATE_LIMIT", default=600)  # requests a minute, per key
@@ -421,6 +441,10 @@ CELERY_BEAT_SCHEDULE = {
     "erase-due-accounts": {
         "task": "privacy.tasks.erase_due_accounts",
         "schedule": 3600.0,
+    },
+    "purge-old-sessions": {
+        "task": "accounts.tasks.purge_old_sessions",
+        "schedule": 24 * 3600.0,
     },
     "flush-expired-jwt": {
         "task": "accounts.tasks.flush_expired_tokens",

@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from accounts.models import Role, User
+from accounts.models import Role, Session, User
 from veza.serializers import CachedFieldsMixin
 
 username_validator = RegexValidator(
@@ -30,6 +30,20 @@ class UserOutput(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class SessionOutput(serializers.ModelSerializer):
+    """A sign-in session; `current` is the one the request's token belongs to."""
+
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = ["id", "created_at", "last_used_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: Session) -> bool:
+        return str(session.pk) == self.context.get("current_session_id")
 
 
 class PublicUserOutput(serializers.ModelSerializer):

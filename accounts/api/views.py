@@ -8,12 +8,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts import services
+from accounts import services, sessions
 from accounts.api import serializers as s
 from accounts.chat import issue_chat_token
 from accounts.models import User
 from accounts.throttling import LoginFailureThrottle, PasswordResetThrottle, RegistrationThrottle
-from accounts.tokens import VezaTokenRefreshSerializer, issue_tokens
+from accounts.tokens import (
+    SESSION_CLAIM,
+    VezaTokenRefreshSerializer,
+    issue_tokens,
+    session_id_of,
+)
 from veza.permissions import IsAdminRole
 from veza.scopes import NO_API_KEYS
 from veza.throttling import GlobalRateThrottle
@@ -36,13 +41,18 @@ class RegisterView(APIView):
     api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, RegistrationThrottle]
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.AuthOutput, **_errors(400, 429)})
+    @extend_schema(
+        request=s.RegisterInput,
+        responses={201: s.AuthOutput, **_errors(400, 429)},
+        description="Create an account and sign it in: starts a session (`/auth/sessions`).",
+    )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.register_user(**data.validated_data, request=request)
         return Response(
-            {"user": s.UserOutput(user).data, **issue_tokens(user)}, status=status.HTTP_201_CREATED
+            {"user": s.UserOutput(user).data, **issue_tokens(user, request=request)},
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -51,7 +61,12 @@ class LoginView(APIView):
     api_key_scopes = NO_API_KEYS
     throttle_classes = [GlobalRateThrottle, LoginFailureThrottle]
 
-    @extend_schema(request=s.LoginInput, responses={200: s.AuthOutput, **_errors(400, 401, 429)})
+    @extend_schema(
+        request=s.LoginInput,
+        responses={200: s.AuthOutput, **_errors(400, 401, 429)},
+        description="Sign in: starts a session (`/auth/sessions`), whose id both tokens carry "
+        "as the `sid` claim.",
+    )
     def post(self, request):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -61,14 +76,19 @@ class LoginView(APIView):
             LoginFailureThrottle().record_failure(request)
             raise
         LoginFailureThrottle().record_success(request)
-        return Response({**issue_tokens(user), "user": s.UserOutput(user).data})
+        return Response({**issue_tokens(user, request=request), "user": s.UserOutput(user).data})
 
 
 @extend_schema(tags=["auth"])
 class RefreshView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, **_errors(400, 401)})
+    @extend_schema(
+        request=s.RefreshInput,
+        responses={200: s.TokenPairOutput, **_errors(400, 401)},
+        description="Rotate the pair: the refresh token works once, the new pair keeps its "
+        "session. 401 once the session has ended or the user's tokens were revoked.",
+    )
     def post(self, request):
         serializer = VezaTokenRefreshSerializer(data=request.data)
         try:
@@ -83,9 +103,57 @@ class LogoutView(APIView):
     api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None, **_errors(401)})
+    @extend_schema(
+        request=None,
+        responses={204: None, **_errors(401)},
+        description="Sign out everywhere: every token of the user is revoked and every "
+        "session ended.",
+    )
     def post(self, request):
         services.logout(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class SessionListView(generics.ListAPIView):
+    """The caller's live sessions, newest first: one per sign-in (login or registration),
+    kept by refreshing. `current` marks the session of the token making this request."""
+
+    api_key_scopes = NO_API_KEYS
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.SessionOutput
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return sessions.live_sessions(user=self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "current_session_id": _current_sid(self)}
+
+    @extend_schema(responses={200: s.SessionOutput(many=True), **_errors(401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def _current_sid(view) -> str | None:
+    token = getattr(view.request, "auth", None)
+    return session_id_of(token.get(SESSION_CLAIM)) if hasattr(token, "get") else None
+
+
+@extend_schema(tags=["auth"])
+class SessionDetailView(APIView):
+    api_key_scopes = NO_API_KEYS
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **_errors(401, 404)},
+        description="End one of the caller's sessions at once: its access and refresh tokens "
+        "are refused (401) from then on; the other sessions keep working. 404 for an unknown "
+        "id, an ended session or another user's.",
+    )
+    def delete(self, request, pk):
+        sessions.end_session(user=request.user, session_id=pk, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

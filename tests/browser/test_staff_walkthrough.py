@@ -6,10 +6,12 @@ approve one's own), export the ledger, follow an audit entry as Auditor. Screens
 ``test-artifacts/`` (``walk-NN-*.png``); ``docs/staff-guide/NN-*.png`` are copies of them.
 """
 
+import base64
 import importlib
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django_otp.oath import totp
 
 from audit.models import AuditLog
 from marketplace.models import Order
@@ -209,3 +211,51 @@ def test_staff_walk_the_back_office(browser_page, live_server, psp):  # noqa: F8
     assert "refund.approved" in page.content()
     assert fits(page)
     shot(page, "walk-10-auditor-follows-entry-to-refund.png")
+
+
+def test_a_staff_member_enrols_the_second_factor(browser_page, live_server, settings):  # noqa: F811
+    """With STAFF_REQUIRE_2FA: the password, then enrolment (QR code and secret), the first
+    code from the app, the recovery codes once, and only then the back-office."""
+    settings.STAFF_REQUIRE_2FA = True
+    page = browser_page
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    rebuild_staff_groups()
+    sofia = staff("sofia", "Support")
+
+    sign_in(page, live_server, sofia, "/admin/")
+    page.wait_for_selector("#otp-secret")
+    assert "/admin/second-factor/enrol/" in page.url
+    assert page.locator("#otp-qr svg").count() == 1
+    assert fits(page)
+    shot(page, "walk-11-second-factor-enrolment.png")
+
+    # What the authenticator app does with the secret typed in by hand.
+    secret = page.inner_text("#otp-secret").strip()
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("#id_code", f"{totp(key):06d}")
+    page.click("#otp-enrol-form input[type=submit]")
+    page.wait_for_selector("#recovery-codes")
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    shot(page, "walk-12-second-factor-recovery-codes.png")
+
+    page.click("#otp-continue")
+    page.wait_for_selector("#content-main")
+    assert page.url == f"{live_server.url}/admin/"
+    assert "Run the platform" in page.inner_text("#content")
+    shot(page, "walk-13-admin-index-after-second-factor.png")
+    assert AuditLog.objects.filter(action="admin.otp_enrolled", actor=sofia).count() == 1
+
+    # The next sign-in asks for the code only; a wrong one is refused and audited.
+    page.context.clear_cookies()
+    sign_in(page, live_server, sofia, "/admin/audit/auditlog/")
+    page.wait_for_selector("#otp-verify-form")
+    page.fill("#id_code", "000000" if f"{totp(key):06d}" != "000000" else "111111")
+    page.click("#otp-verify-form input[type=submit]")
+    page.wait_for_selector("#otp-error")
+    shot(page, "walk-14-second-factor-wrong-code.png")
+    assert AuditLog.objects.filter(action="admin.otp_failed", actor=sofia).count() == 1
+    page.fill("#id_code", codes[0])
+    page.click("#otp-verify-form input[type=submit]")
+    page.wait_for_selector("#result_list")
+    assert "/admin/audit/auditlog/" in page.url

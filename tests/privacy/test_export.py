@@ -100,7 +100,7 @@ def test_an_export_holds_the_profile_tracks_with_their_audio_playlists_likes_and
         creator.email,
         "Ada L.",
     )
-    assert isinstance(json.loads(archive.read("sessions.json")), list)  # [] until sessions
+    assert isinstance(json.loads(archive.read("sessions.json")), list)
     [track_row] = json.loads(archive.read("tracks.json"))
     assert track_row["id"] == track["id"]
     assert archive.read(track_row["audio_file"]) == audio  # byte for byte the upload
@@ -240,3 +240,28 @@ def test_the_export_streams_into_the_object_store_and_downloads_back(
     archive = read_zip(download(api_client, export["download_url"]))
     assert archive.read(json.loads(archive.read("tracks.json"))[0]["audio_file"]) == audio
     assert zipfile.ZipFile(io.BytesIO(stored)).namelist() == archive.namelist()
+
+
+def test_the_export_lists_the_sessions_a_user_signed_in_with(api_client, on_commit):
+    from rest_framework.test import APIClient
+
+    from tests.factories import DEFAULT_PASSWORD
+
+    user = UserFactory()
+    signed_in = api_client.post(
+        "/api/v1/auth/login",
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        format="json",
+        HTTP_USER_AGENT="Export-Test/1.0",
+    )
+    assert signed_in.status_code == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_in.json()['access']}")
+    (session,) = client.get("/api/v1/auth/sessions").json()["results"]
+
+    export = export_now(client, on_commit)
+
+    archive = read_zip(download(APIClient(), export["download_url"]))
+    sessions = json.loads(archive.read("sessions.json"))
+    assert [s["id"] for s in sessions] == [session["id"]]
+    assert sessions[0]["user_agent"] == "Export-Test/1.0"
