@@ -122,10 +122,9 @@ def create_order(*, buyer, product_ids: list, request=None) -> Order:
         if len(currencies) != 1:
             raise errors.InvalidOrder("All products of an order must share one currency.")
         currency = currencies.pop()
+        net = sum(p.price for p in products.values())
         order = Order.objects.create(
-            buyer=buyer,
-            currency=currency,
-            total_amount=sum(p.price for p in products.values()),
+            buyer=buyer, currency=currency, net_amount=net, vat_amount=0, total_amount=net
         )
         OrderItem.objects.bulk_create(
             OrderItem(

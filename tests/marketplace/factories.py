@@ -41,8 +41,8 @@ class OrderFactory(DjangoModelFactory):
                 price=product.price,
                 currency=product.currency,
             )
-        order.total_amount = sum(p.price for p in products)
-        order.save(update_fields=["total_amount"])
+        order.net_amount = order.total_amount = sum(p.price for p in products)
+        order.save(update_fields=["net_amount", "total_amount"])
 
 
 def completed_order(**kwargs) -> Order:
