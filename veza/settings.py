@@ -333,6 +333,20 @@ PAYOUT_RECONCILE_AFTER = env.int("PAYOUT_RECONCILE_AFTER", default=15 * 60)  # s
 PAYOUT_SCHEDULE_CRONTAB = payout_crontab(PAYOUT_SCHEDULE)
 SIGNED_DOWNLOAD_TTL_SECONDS = env.int("SIGNED_DOWNLOAD_TTL_SECONDS", default=300)
 
+# --- VAT (marketplace.vat) ----------------------------------------------------------------
+# The platform's own member state: a business buyer there pays domestic VAT, one of another
+# member state reverse-charges it. Countries are ISO 3166-1 alpha-2, checked at start-up.
+PLATFORM_COUNTRY = env.str("PLATFORM_COUNTRY", default="FR").strip().upper()
+# The buyer's country when neither the order nor the profile gives one; unset by default.
+DEFAULT_BILLING_COUNTRY = env.str("DEFAULT_BILLING_COUNTRY", default="").strip().upper()
+# Refuse an order whose country is unknown (400 billing_country_required) instead of charging
+# no VAT: the default in production.
+VAT_REQUIRE_COUNTRY = env.bool("VAT_REQUIRE_COUNTRY", default=IS_PRODUCTION)
+# The EU's VIES REST API (https://ec.europa.eu/taxation_customs/vies/rest-api); unset: VAT
+# numbers are checked for their format and check digits only.
+VIES_URL = env.str("VIES_URL", default="").rstrip("/")
+VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=5.0)
+
 # --- audit ------------------------------------------------------------------------------
 AUDIT_SUSPICIOUS_WINDOW_HOURS = env.int("AUDIT_SUSPICIOUS_WINDOW_HOURS", default=24)
 AUDIT_SUSPICIOUS_FAILED_LOGINS = env.int("AUDIT_SUSPICIOUS_FAILED_LOGINS", default=5)

@@ -64,12 +64,12 @@ def opened_refund(order: Order, **fields):
     items = list(order.items.all())
     refund = Refund.objects.create(
         order=order,
-        amount=sum(item.price for item in items),
+        amount=sum(item.gross for item in items),
         currency=order.currency,
         **fields,
     )
     RefundItem.objects.bulk_create(
-        RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
+        RefundItem(refund=refund, order_item=item, amount=item.gross) for item in items
     )
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.REFUND_PENDING, status_before=order.status
