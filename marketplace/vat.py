@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from stdnum.eu import vat as eu_vat
+from stdnum.util import clean
 
 from marketplace import errors, vies
 from veza.countries import EU_MEMBER_STATES, country_code, country_of_vat_prefix, in_eu, vat_prefix
@@ -169,10 +170,7 @@ def _checked_vat_number(value: str, country: str | None) -> str:
     country when it has none, that country's, and its check digits right; else
     ``InvalidVatNumber``. Only EU member states issue the numbers checked here: a non-EU
     country with a VAT number is refused rather than silently taxed as a consumer."""
-    try:
-        number = eu_vat.compact(value)
-    except Exception as exc:  # stdnum raises its own ValidationError subclasses
-        raise errors.InvalidVatNumber() from exc
+    number = clean(value, " -./,").upper().strip()
     if country is not None and not in_eu(country):
         raise errors.InvalidVatNumber(
             f"{country} is not an EU member state: an EU VAT number cannot be used there."
@@ -181,6 +179,8 @@ def _checked_vat_number(value: str, country: str | None) -> str:
         if country is None:
             raise errors.InvalidVatNumber("Give the VAT number with its country prefix.")
         number = vat_prefix(country) + number
+    if number.startswith("GR"):  # Greece's ISO code, where its VAT prefix is EL
+        number = "EL" + number[2:]
     prefix_country = country_of_vat_prefix(number[:2])
     if not in_eu(prefix_country):
         raise errors.InvalidVatNumber(f"{number[:2]} is not the prefix of an EU member state.")
@@ -190,7 +190,7 @@ def _checked_vat_number(value: str, country: str | None) -> str:
         )
     if not eu_vat.is_valid(number):
         raise errors.InvalidVatNumber()
-    return number
+    return eu_vat.compact(number)
 
 
 def _confirm_with_vies(number: str) -> bool | None:
