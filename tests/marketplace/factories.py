@@ -27,7 +27,7 @@ class OrderFactory(DjangoModelFactory):
     buyer = factory.SubFactory(UserFactory)
     currency = "EUR"
     total_amount = 0
-    hyperswitch_payment_id = factory.Sequence(lambda n: f"pay_factory_{n}")
+    hyperswitch_payment_id = factory.Sequence(lambda n: f"pay_factory_{n:06d}")
 
     @factory.post_generation
     def products(order, create, extracted, **kwargs):  # noqa: N805
