@@ -53,6 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     avatar_url = models.URLField(blank=True, max_length=500)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
     email_verified = models.BooleanField(default=False)
+    # ISO 3166-1 alpha-2, upper case: where the buyer's VAT is due when an order names no
+    # billing country.
+    country = models.CharField(max_length=2, null=True, blank=True)
     # Bumped on logout, role change and any change of the stored password (see save()): every
     # JWT carrying an older value is rejected, which revokes all of the user's tokens at once.
     token_version = models.PositiveIntegerField(default=0)

@@ -151,7 +151,7 @@ def reset_password(*, token: str, password: str, request=None) -> User:
 
 
 # --- profile and role ---------------------------------------------------------------------
-PROFILE_FIELDS = ("username", "display_name", "bio", "avatar_url")
+PROFILE_FIELDS = ("username", "display_name", "bio", "avatar_url", "country")
 
 
 def update_user(*, actor: User, user: User, data: dict, request=None) -> User:

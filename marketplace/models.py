@@ -73,8 +73,21 @@ class Order(models.Model):
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
     # Where a refund or a dispute found the order, so that a failure restores it exactly.
     status_before = models.CharField(max_length=32, blank=True)
-    total_amount = models.BigIntegerField(help_text="Minor units (cents).")
-    refunded_amount = models.BigIntegerField(default=0, help_text="Minor units refunded.")
+    # Prices are net: the buyer pays net + VAT (the platform's liability, never a seller's).
+    net_amount = models.BigIntegerField(default=0, help_text="Sum of the items' net prices.")
+    vat_amount = models.BigIntegerField(default=0, help_text="Sum of the items' VAT.")
+    total_amount = models.BigIntegerField(help_text="net_amount + vat_amount, minor units.")
+    refunded_amount = models.BigIntegerField(
+        default=0, help_text="Minor units refunded, VAT included."
+    )
+    # Where VAT is due: the billing country given, else the buyer's, else the default.
+    billing_country = models.CharField(max_length=2, blank=True)
+    tax_country = models.CharField(max_length=2, null=True, blank=True)
+    vat_number = models.CharField(max_length=20, blank=True)
+    # True: confirmed by VIES; False: VIES unreachable (well-formed, not confirmed); None: not
+    # asked (no number, or no VIES_URL).
+    vat_number_confirmed = models.BooleanField(null=True, blank=True)
+    reverse_charge = models.BooleanField(default=False)
     currency = models.CharField(max_length=3)
     hyperswitch_payment_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +102,10 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="order_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=models.F("net_amount") + models.F("vat_amount")),
+                name="order_total_is_net_plus_vat",
             ),
             # The refunded amount can never exceed the total, whatever races the API.
             models.CheckConstraint(
@@ -116,7 +133,9 @@ class OrderItem(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_items"
     )
-    price = models.BigIntegerField(help_text="Frozen at purchase, minor units.")
+    price = models.BigIntegerField(help_text="Net, frozen at purchase, minor units.")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    vat_amount = models.BigIntegerField(default=0, help_text="round_half_up(price × rate / 100)")
     currency = models.CharField(max_length=3)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order of the request.")
     refunded = models.BooleanField(default=False)
@@ -129,6 +148,11 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} in {self.order_id}"
+
+    @property
+    def gross(self) -> int:
+        """What the buyer paid for this item: its net price plus its VAT."""
+        return self.price + self.vat_amount
 
 
 class LicenseQuerySet(models.QuerySet):

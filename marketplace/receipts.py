@@ -42,6 +42,12 @@ def receipt_pdf(order: Order) -> bytes:
         pdf.space(),
         pdf.key_values(
             [
+                ("Net", format_money(order.net_amount, order.currency)),
+                (
+                    f"VAT ({order.tax_country or 'no country'})"
+                    + (", reverse charge" if order.reverse_charge else ""),
+                    format_money(order.vat_amount, order.currency),
+                ),
                 ("Total", format_money(order.total_amount, order.currency)),
                 ("Refunded", format_money(order.refunded_amount, order.currency)),
             ]

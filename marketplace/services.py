@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from marketplace import errors, product_files
+from marketplace import errors, product_files, vat
 from marketplace.models import License, Order, OrderItem, Product, ProductDownload
 from veza import uploads
 from veza.exceptions import DomainError
@@ -104,10 +104,21 @@ def attach_product_file(*, product: Product, upload: UploadedFile, actor, reques
 
 
 # --- orders -------------------------------------------------------------------------------
-def create_order(*, buyer, product_ids: list, request=None) -> Order:
-    """The order and its items, prices frozen; the payment is the payments app's business."""
+def create_order(
+    *,
+    buyer,
+    product_ids: list,
+    billing_country: str = "",
+    vat_number: str = "",
+    request=None,
+) -> Order:
+    """The order and its items, net prices frozen and the VAT of each item added at the rate
+    of the buyer's country on the day (``marketplace.vat``); the payment is the payments app's
+    business."""
     if len(set(product_ids)) != len(product_ids):
         raise errors.InvalidOrder("An order cannot list the same product twice.")
+    # Before the transaction: checking a VAT number may ask VIES, a slow outside service.
+    tax = vat.tax_treatment(buyer=buyer, billing_country=billing_country, vat_number=vat_number)
     with transaction.atomic():
         products = {str(p.pk): p for p in Product.objects.filter(pk__in=product_ids)}
         missing = [str(pid) for pid in product_ids if str(pid) not in products]
@@ -122,28 +133,49 @@ def create_order(*, buyer, product_ids: list, request=None) -> Order:
         if len(currencies) != 1:
             raise errors.InvalidOrder("All products of an order must share one currency.")
         currency = currencies.pop()
-        order = Order.objects.create(
-            buyer=buyer,
-            currency=currency,
-            total_amount=sum(p.price for p in products.values()),
-        )
-        OrderItem.objects.bulk_create(
+        items = [
             OrderItem(
-                order=order,
                 product=p,
                 seller_id=p.seller_id,
                 price=p.price,
+                vat_rate=tax.rate,
+                vat_amount=tax.vat_of(p.price),
                 currency=currency,
                 position=position,
             )
             for position, p in enumerate(products[str(pid)] for pid in product_ids)
+        ]
+        # The order's VAT is the sum of its items' (each rounded), not the VAT of the sum.
+        net = sum(item.price for item in items)
+        vat_amount = sum(item.vat_amount for item in items)
+        order = Order.objects.create(
+            buyer=buyer,
+            currency=currency,
+            net_amount=net,
+            vat_amount=vat_amount,
+            total_amount=net + vat_amount,
+            billing_country=tax.billing_country,
+            tax_country=tax.tax_country,
+            vat_number=tax.vat_number,
+            vat_number_confirmed=tax.vat_number_confirmed,
+            reverse_charge=tax.reverse_charge,
         )
+        for item in items:
+            item.order = order
+        OrderItem.objects.bulk_create(items)
         record(
             action="order.create",
             actor=buyer,
             target=order,
             request=request,
-            details={"total_amount": order.total_amount, "currency": currency},
+            details={
+                "net_amount": net,
+                "vat_amount": vat_amount,
+                "total_amount": order.total_amount,
+                "currency": currency,
+                "tax_country": tax.tax_country,
+                "reverse_charge": tax.reverse_charge,
+            },
         )
     return order
 

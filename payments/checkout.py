@@ -21,9 +21,23 @@ from veza.events import emit
 logger = logging.getLogger(__name__)
 
 
-def place_order(*, buyer, product_ids: list, request=None) -> tuple[Order, dict]:
-    """Create the order, then ask the provider for a payment of its total (outside the txn)."""
-    order = orders.create_order(buyer=buyer, product_ids=product_ids, request=request)
+def place_order(
+    *,
+    buyer,
+    product_ids: list,
+    billing_country: str = "",
+    vat_number: str = "",
+    request=None,
+) -> tuple[Order, dict]:
+    """Create the order, then ask the provider for a payment of its total, VAT included
+    (outside the transaction)."""
+    order = orders.create_order(
+        buyer=buyer,
+        product_ids=product_ids,
+        billing_country=billing_country,
+        vat_number=vat_number,
+        request=request,
+    )
 
     # The provider call is never inside a transaction: a slow provider must not hold locks.
     provider = get_provider()

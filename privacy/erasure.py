@@ -213,8 +213,7 @@ def _anonymise(user: User, *, now) -> None:
     user.display_name = ""
     user.bio = ""
     user.avatar_url = ""
-    if hasattr(user, "country"):
-        user.country = None
+    user.country = None
     user.role = Role.USER
     user.email_verified = False
     user.is_active = False

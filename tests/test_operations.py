@@ -112,6 +112,11 @@ def test_valid_production_configuration_starts():
         ({"PAYOUT_SCHEDULE": "every monday"}, "PAYOUT_SCHEDULE must be a crontab"),
         ({"PAYOUT_SCHEDULE": "0 25 * * 1"}, "PAYOUT_SCHEDULE must be a crontab"),
         ({"PAYOUT_MINIMUM": "0"}, "PAYOUT_MINIMUM must be at least 1"),
+        ({"PLATFORM_COUNTRY": "XX"}, "PLATFORM_COUNTRY must be the ISO 3166-1 alpha-2 code"),
+        ({"PLATFORM_COUNTRY": "US"}, "PLATFORM_COUNTRY must be the ISO 3166-1 alpha-2 code"),
+        ({"DEFAULT_BILLING_COUNTRY": "ZZ"}, "DEFAULT_BILLING_COUNTRY must be an ISO 3166-1"),
+        ({"VIES_TIMEOUT": "0"}, "VIES_TIMEOUT must be a positive number"),
+        ({"VIES_URL": "ec.europa.eu/vies"}, "VIES_URL must be an http(s) URL"),
     ],
 )
 def test_start_up_refuses_bad_configuration(overrides, message):
@@ -134,3 +139,11 @@ def test_readyz_is_503_naming_the_database_when_it_is_unreachable():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "503 ['database']"
+
+
+def test_production_requires_a_billing_country_by_default():
+    code = "from django.conf import settings; print(settings.VAT_REQUIRE_COUNTRY)"
+    assert _django(PRODUCTION_OK, code).stdout.strip() == "True"
+    assert _django({"APP_ENV": "development"}, code).stdout.strip() == "False"
+    overridden = {**PRODUCTION_OK, "VAT_REQUIRE_COUNTRY": "false"}
+    assert _django(overridden, code).stdout.strip() == "False"

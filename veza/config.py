@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from veza.countries import country_code, in_eu
+
 DEV_SECRET_KEY = "dev-insecure-django-secret-key-do-not-use-in-production"
 DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-production-000"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me-0123456789"
@@ -144,12 +146,35 @@ def problems(settings: dict) -> list[str]:
     otp_limits = ("STAFF_OTP_MAX_FAILURES", "STAFF_OTP_FAILURE_WINDOW")
     if min(settings.get(name, 1) for name in otp_limits) < 1:
         found.append("STAFF_OTP_MAX_FAILURES and STAFF_OTP_FAILURE_WINDOW must be at least 1.")
+    found.extend(_vat_problems(settings))
     if settings.get("MEDIA_STORAGE_PROBLEM"):
         found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
         found.append("CLAMAV_REQUIRED=true needs CLAMAV_ADDRESS (host:port or a unix socket path).")
     if app_env == "production":
         found.extend(_production_problems(settings))
+    return found
+
+
+def _vat_problems(settings: dict) -> list[str]:
+    found = []
+    platform = settings.get("PLATFORM_COUNTRY", "FR")
+    if country_code(platform) is None or not in_eu(platform):
+        found.append(
+            "PLATFORM_COUNTRY must be the ISO 3166-1 alpha-2 code of an EU member state "
+            f"(got {platform!r})."
+        )
+    default = settings.get("DEFAULT_BILLING_COUNTRY", "")
+    if default and country_code(default) is None:
+        found.append(
+            "DEFAULT_BILLING_COUNTRY must be an ISO 3166-1 alpha-2 code or unset "
+            f"(got {default!r})."
+        )
+    if settings.get("VIES_TIMEOUT", 1) <= 0:
+        found.append("VIES_TIMEOUT must be a positive number of seconds.")
+    vies_url = settings.get("VIES_URL", "")
+    if vies_url and urlsplit(vies_url).scheme not in ("http", "https"):
+        found.append(f"VIES_URL must be an http(s) URL (got {vies_url!r}).")
     return found
 
 

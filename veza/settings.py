@@ -362,6 +362,20 @@ ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
 # Base of the API links in emails (an export's download link): no request is at hand there.
 API_PUBLIC_URL = env.str("API_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
 
+# --- VAT (marketplace.vat) ----------------------------------------------------------------
+# The platform's own member state: a business buyer there pays domestic VAT, one of another
+# member state reverse-charges it. Countries are ISO 3166-1 alpha-2, checked at start-up.
+PLATFORM_COUNTRY = env.str("PLATFORM_COUNTRY", default="FR").strip().upper()
+# The buyer's country when neither the order nor the profile gives one; unset by default.
+DEFAULT_BILLING_COUNTRY = env.str("DEFAULT_BILLING_COUNTRY", default="").strip().upper()
+# Refuse an order whose country is unknown (400 billing_country_required) instead of charging
+# no VAT: the default in production.
+VAT_REQUIRE_COUNTRY = env.bool("VAT_REQUIRE_COUNTRY", default=IS_PRODUCTION)
+# The EU's VIES REST API (https://ec.europa.eu/taxation_customs/vies/rest-api); unset: VAT
+# numbers are checked for their format and check digits only.
+VIES_URL = env.str("VIES_URL", default="").rstrip("/")
+VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=5.0)
+
 # --- audit ------------------------------------------------------------------------------
 AUDIT_SUSPICIOUS_WINDOW_HOURS = env.int("AUDIT_SUSPICIOUS_WINDOW_HOURS", default=24)
 AUDIT_SUSPICIOUS_FAILED_LOGINS = env.int("AUDIT_SUSPICIOUS_FAILED_LOGINS", default=5)

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import Role, Session, User
+from veza.countries import country_code
 from veza.serializers import CachedFieldsMixin
 
 username_validator = RegexValidator(
@@ -26,6 +27,7 @@ class UserOutput(serializers.ModelSerializer):
             "avatar_url",
             "role",
             "email_verified",
+            "country",
             "deletion_scheduled_for",
             "created_at",
         ]
@@ -136,6 +138,24 @@ class UserUpdateInput(serializers.Serializer):
     bio = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     role = serializers.ChoiceField(required=False, choices=Role.choices)
+    country = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=2,
+        help_text='ISO 3166-1 alpha-2 (e.g. DE; lower case accepted), or null/"" to clear: '
+        "where VAT is due when an order names no billing_country.",
+    )
+
+    def validate_country(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        code = country_code(value)
+        if code is None:
+            raise serializers.ValidationError(
+                "Not an ISO 3166-1 alpha-2 country code.", code="invalid_country"
+            )
+        return code
 
     def validate_username(self, value: str) -> str:
         user = self.context["user"]

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRefOutput
+from marketplace import vat
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import DisputeOutput, RefundOutput
 
@@ -13,6 +14,14 @@ class ProductOutput(serializers.ModelSerializer):
     has_file = serializers.SerializerMethodField(
         help_text="Whether a buyer gets a file: the track's audio for a track product, the "
         "uploaded file (POST /products/{id}/file) otherwise."
+    )
+    vat_rate = serializers.SerializerMethodField(
+        help_text="With ?country=XX only (null otherwise): the standard VAT rate of that "
+        'country today, a decimal string ("20.0", "25.5"; "0" outside the EU).'
+    )
+    gross_price = serializers.SerializerMethodField(
+        help_text="With ?country=XX only (null otherwise): what a consumer of that country "
+        "pays, price + round_half_up(price × vat_rate / 100), minor units."
     )
 
     class Meta:
@@ -29,7 +38,21 @@ class ProductOutput(serializers.ModelSerializer):
             "has_file",
             "is_active",
             "created_at",
+            "vat_rate",
+            "gross_price",
         ]
+
+    def _rate(self):
+        """The VAT rate the view put in the context for its ?country, or None."""
+        return self.context.get("vat_rate")
+
+    def get_vat_rate(self, product: Product) -> str | None:
+        rate = self._rate()
+        return None if rate is None else vat.format_rate(rate)
+
+    def get_gross_price(self, product: Product) -> int | None:
+        rate = self._rate()
+        return None if rate is None else product.price + vat.vat_of(product.price, rate)
 
     def get_has_file(self, product: Product) -> bool:
         if product.product_type == Product.Type.TRACK:
@@ -75,15 +98,57 @@ class ProductInput(serializers.Serializer):
 class OrderItemOutput(serializers.ModelSerializer):
     product = ProductOutput()
     seller = UserRefOutput()
+    price = serializers.IntegerField(help_text="Net price, minor units (what the seller earns on).")
+    vat_rate = serializers.SerializerMethodField(
+        help_text='The VAT rate applied, a decimal string ("19.0", "25.5"; "0" for none, as '
+        "under the reverse charge)."
+    )
+    vat_amount = serializers.IntegerField(
+        help_text="round_half_up(price × vat_rate / 100), minor units."
+    )
 
     class Meta:
         model = OrderItem
-        fields = ["id", "product", "price", "currency", "seller", "refunded"]
+        fields = [
+            "id",
+            "product",
+            "price",
+            "vat_rate",
+            "vat_amount",
+            "currency",
+            "seller",
+            "refunded",
+        ]
+
+    def get_vat_rate(self, item: OrderItem) -> str:
+        return vat.format_rate(item.vat_rate)
 
 
 class OrderOutput(serializers.ModelSerializer):
     buyer = UserRefOutput()
     items = OrderItemOutput(many=True)
+    net_amount = serializers.IntegerField(help_text="Sum of the items' net prices.")
+    vat_amount = serializers.IntegerField(help_text="Sum of the items' VAT (each rounded).")
+    total_amount = serializers.IntegerField(
+        help_text="net_amount + vat_amount: what the buyer pays, minor units."
+    )
+    tax_country = serializers.CharField(
+        allow_null=True,
+        help_text="Where the VAT is due (ISO 3166-1 alpha-2, outside the EU too, at rate 0); "
+        "null when no country was known.",
+    )
+    reverse_charge = serializers.BooleanField(
+        help_text="A business of another EU member state than the platform's: no VAT charged."
+    )
+    billing_country = serializers.CharField(help_text='As given with the order; "" if none.')
+    vat_number = serializers.CharField(help_text='The buyer\'s EU VAT number, compacted; or "".')
+    vat_number_confirmed = serializers.BooleanField(
+        allow_null=True,
+        help_text="true: confirmed by VIES; false: VIES could not be asked; null: not asked.",
+    )
+    refunded_amount = serializers.IntegerField(
+        help_text="Sum of the succeeded refunds, VAT included."
+    )
     refunds = RefundOutput(many=True)
     disputes = DisputeOutput(many=True)
 
@@ -93,7 +158,14 @@ class OrderOutput(serializers.ModelSerializer):
             "id",
             "buyer",
             "items",
+            "net_amount",
+            "vat_amount",
             "total_amount",
+            "tax_country",
+            "reverse_charge",
+            "billing_country",
+            "vat_number",
+            "vat_number_confirmed",
             "refunded_amount",
             "currency",
             "status",
@@ -112,6 +184,23 @@ class OrderItemInput(serializers.Serializer):
 
 class OrderInput(serializers.Serializer):
     items = OrderItemInput(many=True, allow_empty=False, max_length=50)
+    billing_country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text="ISO 3166-1 alpha-2 (lower case accepted): the buyer's country, where VAT "
+        "is due. Without it, the profile's country, else DEFAULT_BILLING_COUNTRY. An unknown "
+        "code is 400 `invalid_country`.",
+    )
+    vat_number = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="A business's EU VAT number, e.g. DE136695976 (spaces and dots ignored; "
+        "without a prefix, the billing country's). Checked for its check digits and, with "
+        "VIES_URL, by VIES: 400 `invalid_vat_number`. Another member state than the "
+        "platform's → reverse charge, no VAT.",
+    )
 
 
 class PaymentOutput(serializers.Serializer):
@@ -137,7 +226,9 @@ class RefundInput(serializers.Serializer):
 class RefundStateOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
-    amount = serializers.IntegerField(help_text="Minor units: the sum of the items' prices.")
+    amount = serializers.IntegerField(
+        help_text="Minor units: what the buyer paid for the items, their prices + VAT."
+    )
     items = serializers.ListField(child=serializers.UUIDField())
 
 

@@ -6,7 +6,12 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.text import slugify
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
@@ -16,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from marketplace import product_files, selectors, services
+from marketplace import product_files, selectors, services, vat
 from marketplace.api import serializers as s
 from marketplace.api.filters import ProductFilter
 from marketplace.errors import NotLicensed
@@ -47,10 +52,24 @@ def _errors(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
+COUNTRY_PARAMETER = OpenApiParameter(
+    "country",
+    str,
+    description="ISO 3166-1 alpha-2 (e.g. DE): adds `vat_rate` and `gross_price` (the consumer "
+    "price in that country today) to each product; without it they are null. An unknown code "
+    "is 400 `invalid_country`.",
+)
+
+
 @extend_schema(tags=["marketplace"])
 @extend_schema_view(
-    list=extend_schema(responses={200: s.ProductOutput(many=True)}),
-    retrieve=extend_schema(responses={200: s.ProductOutput, **_errors(404)}),
+    list=extend_schema(
+        parameters=[COUNTRY_PARAMETER],
+        responses={200: s.ProductOutput(many=True), **_errors(400)},
+    ),
+    retrieve=extend_schema(
+        parameters=[COUNTRY_PARAMETER], responses={200: s.ProductOutput, **_errors(400, 404)}
+    ),
     create=extend_schema(
         request=s.ProductInput, responses={201: s.ProductOutput, **_errors(400, 401, 403)}
     ),
@@ -82,6 +101,13 @@ class ProductViewSet(
         if self.action == "list":
             return selectors.active_products()
         return selectors.visible_products(self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        country = self.request.query_params.get("country") if self.request else None
+        if country is not None and self.action in ("list", "retrieve"):
+            context["vat_rate"] = vat.standard_rate(vat.parse_country(country))
+        return context
 
     def _check_seller(self, product: Product) -> None:
         user = self.request.user
@@ -153,7 +179,16 @@ class ProductViewSet(
     list=extend_schema(responses={200: s.OrderOutput(many=True), **_errors(401)}),
     retrieve=extend_schema(responses={200: s.OrderOutput, **_errors(401, 404)}),
     create=extend_schema(
-        request=s.OrderInput, responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)}
+        request=s.OrderInput,
+        responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)},
+        description="Places an order of net-priced products and creates the provider payment "
+        "for its total, VAT included: per item round_half_up(price × rate / 100) at the "
+        "standard rate of the buyer's country that day (the order's `billing_country`, else "
+        "the profile's `country`, else DEFAULT_BILLING_COUNTRY; 0 outside the EU). Errors "
+        "(400): `invalid_order`, `invalid_country`, `invalid_vat_number` (bad format or check "
+        "digits, a prefix that is not the billing country's, a VAT number with a non-EU "
+        "country, or VIES says invalid), `billing_country_required` (no country known and "
+        "VAT_REQUIRE_COUNTRY). `psp_error` (502).",
     ),
 )
 class OrderViewSet(
@@ -183,6 +218,8 @@ class OrderViewSet(
         order, payment = checkout.place_order(
             buyer=request.user,
             product_ids=[item["product_id"] for item in data.validated_data["items"]],
+            billing_country=data.validated_data.get("billing_country", ""),
+            vat_number=data.validated_data.get("vat_number", ""),
             request=request,
         )
         order = self.get_queryset().get(pk=order.pk)
@@ -208,7 +245,8 @@ class OrderViewSet(
             "it with GET /marketplace/refunds/{id}. Errors: `refund_already_requested`, "
             "`order_not_refundable`, `refund_window_expired`, `order_disputed`, "
             "`invalid_refund_items` (400), `psp_error` (502). Without `items`, every item not "
-            "yet refunded (a seller: its own); the amount is the sum of the items' prices."
+            "yet refunded (a seller: its own); the amount is what the buyer paid for the "
+            "items: their prices plus their VAT."
         ),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -104,7 +104,9 @@ def open_refund(
         items = _items_to_refund(
             order=order, user=requested_by, item_ids=item_ids, as_staff=as_staff
         )
-        amount = sum(item.price for item in items)
+        # What the buyer paid for the items: the VAT goes back too (from the platform's side;
+        # the sellers are debited only their shares of the net, at settlement).
+        amount = sum(item.gross for item in items)
         if order.refunded_amount + amount > order.total_amount:
             raise errors.InvalidRefundItems("This would refund more than the order's total.")
         # Four eyes: the API's buyer and seller refunds never wait.
@@ -124,7 +126,7 @@ def open_refund(
                     ),
                 )
                 RefundItem.objects.bulk_create(
-                    RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
+                    RefundItem(refund=refund, order_item=item, amount=item.gross) for item in items
                 )
         except IntegrityError as exc:  # one pending refund per order; an item refunded once
             raise errors.RefundAlreadyRequested() from exc

@@ -117,3 +117,29 @@ def test_admin_user_list_is_paginated_without_query_per_row(
 
 def test_user_list_is_admin_only(client_for, user):
     assert client_for(user).get("/api/v1/users").status_code == 403
+
+
+def test_a_user_sets_its_country_upper_cased_and_sees_it(client_for, user):
+    client = client_for(user)
+    response = client.patch(f"/api/v1/users/{user.id}", {"country": "de"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["country"] == "DE"
+    user.refresh_from_db()
+    assert user.country == "DE"
+    assert client.get("/api/v1/auth/me").json()["country"] == "DE"
+    assert "country" not in client.get(f"/api/v1/users/{user.id}").json()  # not public
+
+    response = client.patch(f"/api/v1/users/{user.id}", {"country": None}, format="json")
+    assert response.json()["country"] is None
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "DEU", "1"])
+def test_an_unknown_country_is_refused_on_the_profile(client_for, user, country):
+    response = client_for(user).patch(
+        f"/api/v1/users/{user.id}", {"country": country}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "country" in response.json()
+    user.refresh_from_db()
+    assert user.country is None

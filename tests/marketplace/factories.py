@@ -27,7 +27,7 @@ class OrderFactory(DjangoModelFactory):
     buyer = factory.SubFactory(UserFactory)
     currency = "EUR"
     total_amount = 0
-    hyperswitch_payment_id = factory.Sequence(lambda n: f"pay_factory_{n}")
+    hyperswitch_payment_id = factory.Sequence(lambda n: f"pay_factory_{n:06d}")
 
     @factory.post_generation
     def products(order, create, extracted, **kwargs):  # noqa: N805
@@ -41,8 +41,8 @@ class OrderFactory(DjangoModelFactory):
                 price=product.price,
                 currency=product.currency,
             )
-        order.total_amount = sum(p.price for p in products)
-        order.save(update_fields=["total_amount"])
+        order.net_amount = order.total_amount = sum(p.price for p in products)
+        order.save(update_fields=["net_amount", "total_amount"])
 
 
 def completed_order(**kwargs) -> Order:
@@ -64,12 +64,12 @@ def opened_refund(order: Order, **fields):
     items = list(order.items.all())
     refund = Refund.objects.create(
         order=order,
-        amount=sum(item.price for item in items),
+        amount=sum(item.gross for item in items),
         currency=order.currency,
         **fields,
     )
     RefundItem.objects.bulk_create(
-        RefundItem(refund=refund, order_item=item, amount=item.price) for item in items
+        RefundItem(refund=refund, order_item=item, amount=item.gross) for item in items
     )
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.REFUND_PENDING, status_before=order.status

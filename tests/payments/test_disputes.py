@@ -211,3 +211,50 @@ def test_sandbox_command_runs_the_lifecycle(paid, settings, django_capture_on_co
     assert order.status == Order.Status.CHARGED_BACK
     assert Dispute.objects.get(order=order).status == "lost"
     assert Dispute.objects.get(order=order).closed_at <= timezone.now()
+
+
+def test_a_dispute_of_an_order_with_vat_holds_only_the_sellers_net_shares(
+    psp, client_for, post_webhook
+):
+    """The disputed amount includes the VAT, the sellers' holds do not: each is its share of
+    the net, pro rata of the standing amount (the ratio VAT included is the same)."""
+    seller_a, seller_b = CreatorFactory(), CreatorFactory()
+    a = ProductFactory(seller=seller_a, price=1999)
+    b = ProductFactory(seller=seller_b, price=1000)
+    buyer = UserFactory()
+    response = client_for(buyer).post(
+        "/api/v1/marketplace/orders",
+        {"items": [{"product_id": str(a.id)}, {"product_id": str(b.id)}], "billing_country": "DE"},
+        format="json",
+    )
+    order = Order.objects.get(pk=response.json()["order"]["id"])
+    assert (order.net_amount, order.vat_amount, order.total_amount) == (2999, 570, 3569)
+    post_webhook({"event_type": "payment_succeeded", "payment_id": order.hyperswitch_payment_id})
+
+    post_webhook(dispute_event(order, "opened"))
+
+    dispute = Dispute.objects.get()
+    assert dispute.amount == 3569  # what the bank takes back: VAT included
+    assert amounts(seller_a) == {"pending": 0, "available": 0, "held": 1800, "debt": 0}
+    assert amounts(seller_b) == {"pending": 0, "available": 0, "held": 900, "debt": 0}
+
+    post_webhook(dispute_event(order, "lost"))
+    assert amounts(seller_a) == {"pending": 0, "available": 0, "held": 0, "debt": 0}
+    assert amounts(seller_b) == {"pending": 0, "available": 0, "held": 0, "debt": 0}
+    call_command("check_ledger")
+
+
+def test_a_partial_dispute_with_vat_holds_the_net_shares_pro_rata(psp, client_for, post_webhook):
+    seller = CreatorFactory()
+    buyer = UserFactory(country="DE")
+    product = ProductFactory(seller=seller, price=1000)
+    response = client_for(buyer).post(
+        "/api/v1/marketplace/orders", {"items": [{"product_id": str(product.id)}]}, format="json"
+    )
+    order = Order.objects.get(pk=response.json()["order"]["id"])
+    assert order.total_amount == 1190
+    post_webhook({"event_type": "payment_succeeded", "payment_id": order.hyperswitch_payment_id})
+
+    post_webhook(dispute_event(order, "opened", amount=595))  # half of what was paid
+
+    assert amounts(seller)["held"] == 450  # half of the seller's net share of 900

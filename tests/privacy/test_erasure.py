@@ -143,7 +143,7 @@ def test_signing_in_during_the_grace_period_works_and_keeps_the_schedule(client_
 def test_an_erasure_after_its_grace_period_keeps_the_books_and_frees_the_email(
     client_for, api_client, psp, django_capture_on_commit_callbacks
 ):
-    seller = CreatorFactory(display_name="Ada L.", bio="Producer from Lyon")
+    seller = CreatorFactory(display_name="Ada L.", bio="Producer from Lyon", country="FR")
     email, username = seller.email, seller.username
     # A seller whose money has all left: a sale released and paid out.
     with_method(seller)
@@ -172,6 +172,7 @@ def test_an_erasure_after_its_grace_period_keeps_the_books_and_frees_the_email(
 
     erased = User.objects.get(pk=seller.pk)
     assert erased.email == f"deleted-{seller.pk}@erased.invalid"
+    assert erased.country is None
     assert erased.username.startswith("deleted-")
     assert (erased.display_name, erased.bio, erased.avatar_url) == ("", "", "")
     assert not erased.is_active and not erased.has_usable_password()
