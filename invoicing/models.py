@@ -7,6 +7,7 @@ user's email or of the platform's address never rewrites history.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -38,6 +39,15 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError(f"{type(self).__name__} rows are append-only.")
+
+
+def rate_text(rate) -> str:
+    """A VAT rate as the API spells it: ``"19.0"``, ``"25.5"``, ``"0"``."""
+    value = Decimal(rate).normalize()
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    return text if "." in text else f"{text}.0"
 
 
 class InvoiceKind(models.TextChoices):

@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "WebhookDeliveryStatusEnum": "developer.models.WebhookDelivery.Status",
+        "InvoiceKindEnum": "invoicing.models.InvoiceKind",
     },
 }
 

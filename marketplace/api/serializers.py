@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRefOutput
+from invoicing.api.serializers import InvoiceRefOutput
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import DisputeOutput, RefundOutput
 
@@ -86,6 +87,7 @@ class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True)
     refunds = RefundOutput(many=True)
     disputes = DisputeOutput(many=True)
+    invoices = InvoiceRefOutput(many=True, help_text="Its invoice and credit notes.")
 
     class Meta:
         model = Order
@@ -103,6 +105,7 @@ class OrderOutput(serializers.ModelSerializer):
             "created_at",
             "refunds",
             "disputes",
+            "invoices",
         ]
 
 
