@@ -8,7 +8,7 @@ take the same one, so each series is gapless and increases in issue order.
 """
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,11 +32,25 @@ def format_number(*, kind: str, year: int, sequence: int) -> str:
     return f"{prefix}-{year}-{sequence:06d}"
 
 
-def next_number(*, kind: str, year: int) -> str:
-    """The next number of ``kind``'s series of ``year``, its row locked until commit.
-
-    Must run inside a transaction (the lock would end with the statement otherwise).
+def next_number(*, kind: str) -> tuple[str, datetime]:
+    """The next number of ``kind``'s series and the moment of issue, taken on the series'
+    row locked until commit: the issue time is read once the lock is held, so that a later
+    number is never issued before an earlier one. Must run inside a transaction.
     """
+    while True:
+        year = timezone.now().astimezone(UTC).year
+        series = _lock_series(kind=kind, year=year)
+        issued_at = timezone.now()
+        if issued_at.astimezone(UTC).year == year:
+            break
+        # The year ended while waiting for the lock: this document is the new year's first
+        # (the old series keeps its last number; nothing was taken from it).
+    series.last_number += 1
+    series.save(update_fields=["last_number"])
+    return format_number(kind=kind, year=year, sequence=series.last_number), issued_at
+
+
+def _lock_series(*, kind: str, year: int) -> InvoiceSeries:
     series = InvoiceSeries.objects.select_for_update().filter(kind=kind, year=year).first()
     if series is None:
         # The year's first document. The row this transaction inserts is its own until it
@@ -47,9 +61,7 @@ def next_number(*, kind: str, year: int) -> str:
                 series = InvoiceSeries.objects.create(kind=kind, year=year)
         except IntegrityError:
             series = InvoiceSeries.objects.select_for_update().get(kind=kind, year=year)
-    series.last_number += 1
-    series.save(update_fields=["last_number"])
-    return format_number(kind=kind, year=year, sequence=series.last_number)
+    return series
 
 
 def platform_party() -> dict:
@@ -86,14 +98,13 @@ def issue_invoice(*, order: Order) -> Invoice:
             .order_by("position", "pk")
         )
         buyer = items[0].order.buyer if items else order.buyer
-        now = timezone.now()
-        year = now.astimezone(UTC).year
+        number, issued_at = next_number(kind=InvoiceKind.INVOICE)
         invoice = Invoice.objects.create(
-            number=next_number(kind=InvoiceKind.INVOICE, year=year),
+            number=number,
             kind=InvoiceKind.INVOICE,
-            year=year,
+            year=issued_at.astimezone(UTC).year,
             order=order,
-            issued_at=now,
+            issued_at=issued_at,
             seller=platform_party(),
             buyer=buyer_party(order, buyer),
             net_total=order.net_amount,
@@ -157,18 +168,17 @@ def issue_credit_note(
         if not corrected:
             logger.warning("order %s: none of the items is on invoice %s", order.pk, invoice)
             return None
-        now = timezone.now()
-        year = now.astimezone(UTC).year
+        number, issued_at = next_number(kind=InvoiceKind.CREDIT_NOTE)
         credit_note = Invoice.objects.create(
-            number=next_number(kind=InvoiceKind.CREDIT_NOTE, year=year),
+            number=number,
             kind=InvoiceKind.CREDIT_NOTE,
-            year=year,
+            year=issued_at.astimezone(UTC).year,
             order=order,
             corrects=invoice,
             refund_id=refund_id,
             dispute_id=dispute_id,
             reason=(reason or "")[:1000],
-            issued_at=now,
+            issued_at=issued_at,
             seller=platform_party(),
             buyer=invoice.buyer,  # the party of the invoice it corrects
             net_total=-sum(line.net_amount for line in corrected),
