@@ -92,6 +92,7 @@ def issue_invoice(*, order: Order) -> Invoice:
         existing = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
         if existing is not None:
             return existing
+        # The lines' products and the buyer in one read (the buyer through the items' join).
         items = list(
             OrderItem.objects.filter(order=order)
             .select_related("product", "order__buyer")
