@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.services import record
+from invoicing.admin import documents_table
 from marketplace.models import License, Order, OrderItem, Product
 from marketplace.selectors import refund_window_expired
 from payments.admin.common import refund_link
@@ -154,7 +155,14 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = [f for f in self.readonly_fields if f not in ("total_amount", "currency")]
         fields.insert(3, "total_display")
-        return [*fields, "related_links", "refunds_table", "ledger_table", "order_timeline"]
+        return [
+            *fields,
+            "related_links",
+            "invoices_table",
+            "refunds_table",
+            "ledger_table",
+            "order_timeline",
+        ]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -171,11 +179,16 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
             ("refunds", reverse("admin:payments_refund_changelist") + query),
             ("disputes", reverse("admin:payments_dispute_changelist") + query),
             ("licences", reverse("admin:marketplace_license_changelist") + query),
+            ("invoices", reverse("admin:invoicing_invoice_changelist") + query),
             ("ledger entries", reverse("admin:payments_ledgerentry_changelist") + query),
         ]
         return format_html_join(
             " · ", '<a href="{}">{}</a>', ((url, label) for label, url in links)
         )
+
+    @admin.display(description="invoices and credit notes")
+    def invoices_table(self, order: Order) -> str:
+        return documents_table(order)
 
     @admin.display(description="refunds")
     def refunds_table(self, order: Order) -> str:

@@ -9,6 +9,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from invoicing.services import issue_invoice
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
@@ -70,6 +71,7 @@ def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutc
             return EventOutcome.PROCESSED, order
         items = orders.complete_order(order=order, now=timezone.now())
         credit_sale(order=order, items=items)
+        issue_invoice(order=order)
         emit("order.completed", order)
         return EventOutcome.PROCESSED, order
 

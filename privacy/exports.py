@@ -6,6 +6,7 @@ audio copied from the storage in chunks), then handed to the storage, which read
 chunks too (a multipart upload on S3): a large library never sits in memory.
 """
 
+import io
 import json
 import logging
 import shutil
@@ -31,6 +32,8 @@ from accounts.api.serializers import UserOutput
 from accounts.models import User
 from accounts.tasks import send_templated_email
 from audit.services import record
+from invoicing.documents import invoice_pdf
+from invoicing.selectors import invoices_of_buyer
 from marketplace.api.serializers import LicenseOutput, OrderOutput, ProductOutput
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import PayoutOutput
@@ -160,9 +163,13 @@ class InvoicePdf:
 
 
 def invoice_pdfs(user: User) -> Iterator[InvoicePdf]:
-    """The buyer's invoices and credit notes as PDFs. No app issues invoices yet; the
-    invoices app's selector is called here once it exists (privacy sits above every app)."""
-    return iter(())
+    """The buyer's invoices and credit notes as PDFs, each rendered when the ZIP asks for it
+    (one document in memory at a time)."""
+    for invoice in invoices_of_buyer(user).iterator(chunk_size=100):
+        yield InvoicePdf(
+            name=f"{invoice.number}.pdf",
+            open=lambda invoice=invoice: io.BytesIO(invoice_pdf(invoice)),
+        )
 
 
 def build_export(*, export_id) -> DataExport | None:

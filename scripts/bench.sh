@@ -48,6 +48,7 @@ export APP_ENV=production DJANGO_SECRET_KEY=bench-django-secret-key-not-for-real
 export JWT_SECRET=bench-jwt-secret-not-for-real-use-0123456789abcdef
 export HYPERSWITCH_BASE_URL=http://127.0.0.1:9 HYPERSWITCH_API_KEY=bench
 export HYPERSWITCH_WEBHOOK_SECRET=bench-webhook-secret-0123456789
+export PLATFORM_LEGAL_NAME="Veza bench" PLATFORM_ADDRESS="Nowhere" PLATFORM_VAT_NUMBER=FR00000000000
 export ALLOWED_HOSTS=127.0.0.1,localhost,testserver CORS_ALLOWED_ORIGINS=https://bench.invalid
 # The global throttle stays in the path (Redis), with a limit the load cannot reach.
 export RATE_LIMIT_LIMIT=1000000000

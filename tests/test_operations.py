@@ -83,6 +83,9 @@ PRODUCTION_OK = {
     "HYPERSWITCH_API_KEY": "key",
     "HYPERSWITCH_WEBHOOK_SECRET": "w" * 40,
     "DATABASE_URL": "postgres://veza@127.0.0.1:5432/veza",
+    "PLATFORM_LEGAL_NAME": "Veza SAS",
+    "PLATFORM_ADDRESS": "1 place de la Bourse, 75002 Paris, France",
+    "PLATFORM_VAT_NUMBER": "FR40303265045",
 }
 
 
@@ -117,6 +120,9 @@ def test_valid_production_configuration_starts():
         ({"DEFAULT_BILLING_COUNTRY": "ZZ"}, "DEFAULT_BILLING_COUNTRY must be an ISO 3166-1"),
         ({"VIES_TIMEOUT": "0"}, "VIES_TIMEOUT must be a positive number"),
         ({"VIES_URL": "ec.europa.eu/vies"}, "VIES_URL must be an http(s) URL"),
+        ({"PLATFORM_VAT_NUMBER": ""}, "PLATFORM_VAT_NUMBER is required in production"),
+        ({"PLATFORM_LEGAL_NAME": ""}, "PLATFORM_LEGAL_NAME is required in production"),
+        ({"PLATFORM_ADDRESS": ""}, "PLATFORM_ADDRESS is required in production"),
     ],
 )
 def test_start_up_refuses_bad_configuration(overrides, message):

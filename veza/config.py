@@ -15,6 +15,9 @@ from veza.countries import country_code, in_eu
 DEV_SECRET_KEY = "dev-insecure-django-secret-key-do-not-use-in-production"
 DEV_JWT_SECRET = "dev-insecure-jwt-secret-do-not-use-in-production-000"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me-0123456789"
+# The issuer printed on development invoices; production must name the real company.
+DEV_PLATFORM_LEGAL_NAME = "Veza SAS (development)"
+DEV_PLATFORM_ADDRESS = "1 rue de l'Exemple, 75001 Paris, France"
 APP_ENVS = ("development", "test", "staging", "production")
 MIN_JWT_SECRET_LENGTH = 32
 
@@ -208,6 +211,15 @@ def _production_problems(settings: dict) -> list[str]:
             "WEBHOOK_ALLOW_PRIVATE_TARGETS must not be set in production: webhooks would reach "
             "the servers' own network."
         )
+    if not settings.get("PLATFORM_VAT_NUMBER"):
+        found.append(
+            "PLATFORM_VAT_NUMBER is required in production: every invoice shows the issuer's "
+            "VAT identification number."
+        )
+    if settings.get("PLATFORM_LEGAL_NAME") in ("", DEV_PLATFORM_LEGAL_NAME):
+        found.append("PLATFORM_LEGAL_NAME is required in production (the issuer of invoices).")
+    if settings.get("PLATFORM_ADDRESS") in ("", DEV_PLATFORM_ADDRESS):
+        found.append("PLATFORM_ADDRESS is required in production (the issuer's address).")
     if settings["DATABASES"]["default"]["ENGINE"].endswith("sqlite3"):
         found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
     return found

@@ -12,6 +12,8 @@ import environ
 
 from veza.config import (
     DEV_JWT_SECRET,
+    DEV_PLATFORM_ADDRESS,
+    DEV_PLATFORM_LEGAL_NAME,
     DEV_SECRET_KEY,
     DEV_WEBHOOK_SECRET,
     media_storage,
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "tracks",
     "playlists",
     "marketplace",
+    "invoicing",
     "payments",
     "rest_framework_api_key",
     "developer",
@@ -263,6 +266,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookDeliveryStatusEnum": "developer.models.WebhookDelivery.Status",
         "DataExportStatusEnum": "privacy.models.DataExport.Status",
+        "InvoiceKindEnum": "invoicing.models.InvoiceKind",
     },
 }
 
@@ -344,6 +348,12 @@ DISPUTE_FEE = env.int(
     "DISPUTE_FEE", default=0
 )  # minor units, debited from sellers on a lost dispute
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
+# Invoices and credit notes: Veza is the seller of record, so the platform is the issuer.
+# Numbers read INVOICE_PREFIX-YYYY-NNNNNN (credit notes INVOICE_PREFIX-C-YYYY-NNNNNN).
+INVOICE_PREFIX = env.str("INVOICE_PREFIX", default="VZ")
+PLATFORM_LEGAL_NAME = env.str("PLATFORM_LEGAL_NAME", default=DEV_PLATFORM_LEGAL_NAME)
+PLATFORM_ADDRESS = env.str("PLATFORM_ADDRESS", default=DEV_PLATFORM_ADDRESS)
+PLATFORM_VAT_NUMBER = env.str("PLATFORM_VAT_NUMBER", default="")
 # Staff refunds from the admin above this amount (minor units) wait for a second Finance member.
 REFUND_APPROVAL_THRESHOLD = env.int("REFUND_APPROVAL_THRESHOLD", default=50_000)
 REFUND_RECONCILE_AFTER = env.int("REFUND_RECONCILE_AFTER", default=15 * 60)  # seconds

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("tracks.urls")),
     path("", include("playlists.urls")),
     path("", include("marketplace.urls")),
+    path("", include("invoicing.urls")),
     path("", include("payments.urls")),
     path("", include("audit.urls")),
     path("", include("developer.urls")),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import UserRefOutput
+from invoicing.api.serializers import InvoiceRefOutput
 from marketplace import vat
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import DisputeOutput, RefundOutput
@@ -151,6 +152,7 @@ class OrderOutput(serializers.ModelSerializer):
     )
     refunds = RefundOutput(many=True)
     disputes = DisputeOutput(many=True)
+    invoices = InvoiceRefOutput(many=True, help_text="Its invoice and credit notes.")
 
     class Meta:
         model = Order
@@ -175,6 +177,7 @@ class OrderOutput(serializers.ModelSerializer):
             "created_at",
             "refunds",
             "disputes",
+            "invoices",
         ]
 
 

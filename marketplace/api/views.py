@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from invoicing.selectors import invoice_refs_of_orders
 from marketplace import product_files, selectors, services, vat
 from marketplace.api import serializers as s
 from marketplace.api.filters import ProductFilter
@@ -210,6 +211,7 @@ class OrderViewSet(
         return selectors.orders_for(self.request.user).prefetch_related(
             Prefetch("refunds", queryset=refunds_of_orders()),
             Prefetch("disputes", queryset=disputes_of_orders()),
+            Prefetch("invoices", queryset=invoice_refs_of_orders()),
         )
 
     def create(self, request):

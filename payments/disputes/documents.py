@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from invoicing.documents import invoice_pdf
+from invoicing.selectors import order_invoice
 from marketplace.models import License
 from marketplace.receipts import receipt_pdf
 from payments.disputes.selectors import access_log
@@ -24,7 +26,10 @@ class Document:
 
 
 def receipt(dispute: Dispute) -> Document:
-    # The order confirmation until invoices exist; then the invoice PDF, here.
+    """The order's invoice; the order confirmation for an order paid before invoices."""
+    invoice = order_invoice(dispute.order_id)
+    if invoice is not None:
+        return Document(filename=f"{invoice.number}.pdf", content=invoice_pdf(invoice))
     return Document(filename=f"receipt-{dispute.order_id}.pdf", content=receipt_pdf(dispute.order))
 
 

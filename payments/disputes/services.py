@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.services import record
+from invoicing.services import issue_credit_note
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
@@ -271,6 +272,11 @@ def _charge_back(*, dispute: Dispute, order: Order, status: str, now) -> None:
         if transfer.amount == 0:
             transfer.status = SellerTransfer.Status.REVERSED
         transfer.save(update_fields=["amount", "status", "updated_at"])
+    # The bank took back what was still paid for: the items not refunded yet.
+    unrefunded = [item for item in order.items.all() if not item.refunded]
+    issue_credit_note(
+        order=order, items=unrefunded, reason=f"Chargeback ({status})", dispute_id=dispute.pk
+    )
     orders.charge_back(order=order, now=now)
     dispute.status = status
     dispute.closed_at = now

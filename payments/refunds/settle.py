@@ -21,6 +21,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from audit.services import record
+from invoicing.services import issue_credit_note
 from marketplace import services as orders
 from marketplace.models import Order, OrderItem
 from payments import ledger
@@ -153,6 +154,7 @@ def _finalise_success(*, refund: Refund, order: Order, now) -> None:
         refund=refund,
     )
     reduce_transfers(order=order, shares=shares, now=now)
+    issue_credit_note(order=order, items=items, reason=refund.reason, refund_id=refund.pk)
 
 
 def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:

@@ -17,6 +17,9 @@ PRODUCTION = {
     "HYPERSWITCH_API_KEY": "key",
     "HYPERSWITCH_WEBHOOK_SECRET": "w" * 40,
     "DATABASE_URL": "postgres://veza@127.0.0.1:5432/veza",
+    "PLATFORM_LEGAL_NAME": "Veza SAS",
+    "PLATFORM_ADDRESS": "1 place de la Bourse, 75002 Paris, France",
+    "PLATFORM_VAT_NUMBER": "FR40303265045",
 }
 
 

@@ -1,14 +1,24 @@
-"""What a signed webhook costs in SQL: a replay is one UPDATE, a unique terminal refund 14
+"""What a signed webhook costs in SQL: a replay is one UPDATE, a unique terminal refund 19
 statements and its transaction, each of them named."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from invoicing.models import InvoiceKind, InvoiceSeries
 from payments.models import LedgerEntry, Refund, WebhookEvent
 from tests.payments.test_refund_webhooks import envelope, pending_refund  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _credit_notes_of_the_year_already_numbered():
+    """The steady state: this year's credit-note series exists (its first document of the
+    year also inserts the series row, once a year)."""
+    from django.utils import timezone
+
+    InvoiceSeries.objects.create(kind=InvoiceKind.CREDIT_NOTE, year=timezone.now().year)
 
 
 def succeeded(refund: Refund, event_id: str = "evt_1") -> dict:
@@ -34,6 +44,11 @@ UNIQUE_REFUND_DELIVERY = [
     "UPDATE payments_sellerbalance",  # all of them, one CASE per column
     "INSERT payments_ledgerentry",  # every seller's entries (refund_debit, debt)
     "UPDATE payments_sellertransfer",  # each seller's transfer reduced, reversed at zero
+    "SELECT invoicing_invoiceline",  # the order's invoice lines (and a credit note already?)
+    "SELECT invoicing_invoiceseries",  # the credit notes' series, locked until commit
+    "UPDATE invoicing_invoiceseries",  # its next number
+    "INSERT invoicing_invoice",  # the credit note
+    "INSERT invoicing_invoiceline",  # its lines, the invoice's negated
     "INSERT audit_auditlog",  # refund.succeeded
     "INSERT developer_outboxevent",  # refund.succeeded, its audience from the items above
     "INSERT payments_webhookevent",  # the claim, with its outcome (UNIQUE event_id)
@@ -54,7 +69,7 @@ def shape(sql: str) -> str:
     return f"{verb} {words[1]}"
 
 
-def test_unique_terminal_refund_delivery_is_14_statements_in_a_transaction(
+def test_unique_terminal_refund_delivery_is_19_statements_in_a_transaction(
     pending_refund,  # noqa: F811
     post_webhook,
 ):
@@ -66,19 +81,21 @@ def test_unique_terminal_refund_delivery_is_14_statements_in_a_transaction(
     assert pending_refund.status == Refund.Status.SUCCEEDED
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND_DEBIT).count() == 1
     statements = [q["sql"] for q in queries.captured_queries]
-    # 16, of which the transaction's 2. Below 16 it is not the ORM's overhead any more: each
+    # 21, of which the transaction's 2. Below 21 it is not the ORM's overhead any more: each
     # table written costs one statement (refund, items, licences, order, balances, ledger,
-    # transfers, audit, outbox, event: 10), the refund+order lock is one read, the items
-    # (which ones, whose money) another, the balances a locking read of their own (a
-    # balance's new amounts depend on what it holds, so they are computed on the locked row,
-    # not blindly in SQL), and the replay check is the UPDATE that a replay costs.
+    # transfers, series, credit note, its lines, audit, outbox, event: 13), the refund+order
+    # lock is one read, the items (which ones, whose money) another, the balances a locking
+    # read of their own (a balance's new amounts depend on what it holds, so they are
+    # computed on the locked row, not blindly in SQL), the invoice's lines a read and the
+    # series a locking read (the number is taken on the locked row: no gap, no duplicate),
+    # and the replay check is the UPDATE that a replay costs.
     expected = [UNIQUE_REFUND_DELIVERY[0], "SAVEPOINT", *UNIQUE_REFUND_DELIVERY[1:], "RELEASE"]
     assert [shape(sql) for sql in statements] == expected, "\n".join(statements)
-    assert len(statements) == 16
+    assert len(statements) == 21
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_16_statements(
+def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_21_statements(
     pending_refund,  # noqa: F811
     post_webhook,
 ):
@@ -93,7 +110,7 @@ def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_16_statem
     statements = statements[: [shape(sql) for sql in statements].index("COMMIT") + 1]
     expected = [UNIQUE_REFUND_DELIVERY[0], "BEGIN", *UNIQUE_REFUND_DELIVERY[1:], "COMMIT"]
     assert [shape(sql) for sql in statements] == expected, "\n".join(statements)
-    assert len(statements) == 16
+    assert len(statements) == 21
     if connection.vendor == "postgresql":
         assert statements[2].endswith('FOR UPDATE OF "refunds", "marketplace_order"')
         assert statements[8].endswith("FOR UPDATE")

@@ -265,3 +265,17 @@ def test_the_export_lists_the_sessions_a_user_signed_in_with(api_client, on_comm
     sessions = json.loads(archive.read("sessions.json"))
     assert [s["id"] for s in sessions] == [session["id"]]
     assert sessions[0]["user_agent"] == "Export-Test/1.0"
+
+
+def test_the_export_holds_the_buyers_invoices_as_pdfs(client_for, api_client, on_commit):
+    from invoicing.models import Invoice
+
+    buyer = UserFactory()
+    order = completed_order(buyer=buyer, products=[ProductFactory(price=1500)])
+    invoice = Invoice.objects.get(order=order, kind="invoice")
+
+    export = export_now(client_for(buyer), on_commit)
+
+    archive = read_zip(download(api_client, export["download_url"]))
+    assert f"invoices/{invoice.number}.pdf" in archive.namelist()
+    assert archive.read(f"invoices/{invoice.number}.pdf").startswith(b"%PDF")
