@@ -5,6 +5,11 @@ from accounts.models import Role, User
 DEMO_PASSWORD = "veza-demo-password"
 
 
+# Where the demo buyers live: their orders carry that country's VAT (the demo listener buys
+# from Germany, everyone else from France).
+DEMO_COUNTRIES = {Role.USER: "DE"}
+
+
 def seed_users(scale: int = 1) -> None:
     for role in Role:
         username = f"demo_{role.value}"
@@ -17,6 +22,7 @@ def seed_users(scale: int = 1) -> None:
                 "email_verified": True,
                 "is_staff": role == Role.ADMIN,
                 "is_superuser": role == Role.ADMIN,
+                "country": DEMO_COUNTRIES.get(role, "FR"),
             },
         )
         if created:
