@@ -132,15 +132,17 @@ def tax_treatment(
     """Where the VAT of an order is due, at which rate, and whether the buyer reverse-charges.
 
     The country is the order's ``billing_country``, else the buyer's profile ``country``, else
-    ``DEFAULT_BILLING_COUNTRY``; with a VAT number and none of them, the number's prefix.
-    May call VIES: never inside a transaction.
+    ``DEFAULT_BILLING_COUNTRY``. A business's VAT number says where it is established: a
+    ``billing_country`` given with the order must match its prefix; without one, the prefix is
+    the order's country (the profile's or the default country only completes a number given
+    without its prefix). May call VIES: never inside a transaction.
     """
     given = parse_country(billing_country) if billing_country else ""
     country = given or buyer.country or settings.DEFAULT_BILLING_COUNTRY or None
     number = None
     if vat_number:
-        number = _checked_vat_number(vat_number, country)
-        country = country or country_of_vat_prefix(number[:2])
+        number = _checked_vat_number(vat_number, given or None, default_prefix=country)
+        country = given or country_of_vat_prefix(number[:2])
     if country is None:
         if settings.VAT_REQUIRE_COUNTRY:
             raise errors.BillingCountryRequired()
@@ -165,20 +167,28 @@ def tax_treatment(
     )
 
 
-def _checked_vat_number(value: str, country: str | None) -> str:
-    """The number compacted (``DE 136.695.976`` → ``DE136695976``), its prefix the order's
-    country when it has none, that country's, and its check digits right; else
-    ``InvalidVatNumber``. Only EU member states issue the numbers checked here: a non-EU
-    country with a VAT number is refused rather than silently taxed as a consumer."""
+def _checked_vat_number(
+    value: str, country: str | None, *, default_prefix: str | None = None
+) -> str:
+    """The number compacted (``DE 136.695.976`` → ``DE136695976``), its prefix ``country``'s
+    (the billing country given) or, for a number given without one, ``default_prefix``'s, and
+    its check digits right; else ``InvalidVatNumber``. Only EU member states issue the numbers
+    checked here: a non-EU country with a VAT number is refused rather than silently taxed as
+    a consumer."""
     number = clean(value, " -./,").upper().strip()
     if country is not None and not in_eu(country):
         raise errors.InvalidVatNumber(
             f"{country} is not an EU member state: an EU VAT number cannot be used there."
         )
     if not number[:2].isalpha():
-        if country is None:
+        prefix_of = country or default_prefix
+        if prefix_of is None:
             raise errors.InvalidVatNumber("Give the VAT number with its country prefix.")
-        number = vat_prefix(country) + number
+        if not in_eu(prefix_of):
+            raise errors.InvalidVatNumber(
+                f"{prefix_of} is not an EU member state: an EU VAT number cannot be used there."
+            )
+        number = vat_prefix(prefix_of) + number
     if number.startswith("GR"):  # Greece's ISO code, where its VAT prefix is EL
         number = "EL" + number[2:]
     prefix_country = country_of_vat_prefix(number[:2])

@@ -430,3 +430,16 @@ def test_products_with_an_unknown_country_are_400(api_client, db):
     response = api_client.get("/api/v1/marketplace/products?country=ZZ")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_country"
+
+
+def test_a_business_vat_number_wins_over_the_profile_country(psp, client_for):
+    """The profile says France, the order gives a German VAT number and no billing country:
+    the business is German, so it reverse-charges (only a billing country given with the
+    order must match the number)."""
+    buyer = UserFactory(country="FR")
+    order = placed(client_for(buyer), ProductFactory(price=1000), vat_number="DE136695976")
+    assert (order["tax_country"], order["reverse_charge"], order["vat_amount"]) == ("DE", True, 0)
+    refused = place(
+        client_for(buyer), ProductFactory(), billing_country="FR", vat_number="DE136695976"
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_vat_number"
