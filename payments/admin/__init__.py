@@ -1,4 +1,12 @@
 """The payments back-office: each console registers its ModelAdmins (the overview its page)
 when imported."""
 
-from payments.admin import disputes, money, overview, payouts, refunds, webhooks  # noqa: F401
+from payments.admin import (  # noqa: F401
+    disputes,
+    money,
+    overview,
+    payouts,
+    refunds,
+    sync_batches,
+    webhooks,
+)

@@ -1,7 +1,7 @@
-"""The refund console and the progress of bulk syncs.
+"""The refund console (its bulk syncs' progress: ``payments.admin.sync_batches``).
 
 Refunds change only through actions, and the actions call the same services as the API and
-the reconciliation task (``payments.services``), never a copy of them.
+the reconciliation task (``payments.refunds``), never a copy of them.
 """
 
 from django.contrib import admin, messages
@@ -34,7 +34,6 @@ from payments.models import (
     LedgerEntry,
     Refund,
     RefundNote,
-    RefundSyncBatch,
     WebhookEvent,
 )
 from payments.notes import add_refund_note
@@ -361,49 +360,3 @@ class RefundAdmin(
             text = "still pending at the provider; the webhook or reconciliation will settle it."
             level = messages.WARNING
         self.message_user(request, format_html("{}: {}", link, text), level)
-
-
-@admin.register(RefundSyncBatch)
-class RefundSyncBatchAdmin(ReadOnlyAdmin):
-    """A bulk sync's progress: how many of its refunds the worker has done, and what it found."""
-
-    list_display = (
-        "created_at",
-        "requested_by",
-        "progress",
-        "changed",
-        "unchanged",
-        "errors",
-        "finished_at",
-    )
-    list_select_related = ("requested_by",)
-    fields = (
-        "id",
-        "requested_by",
-        "progress",
-        "changed",
-        "unchanged",
-        "errors",
-        "created_at",
-        "finished_at",
-        "results_table",
-    )
-    readonly_fields = fields
-    change_form_template = "admin/payments/refundsyncbatch/change_form.html"
-
-    @admin.display(description="progress")
-    def progress(self, batch: RefundSyncBatch) -> str:
-        state = "finished" if batch.is_finished else "running"
-        return f"{batch.done} of {batch.total} done ({state})"
-
-    @admin.display(description="refunds that changed status or could not be synced")
-    def results_table(self, batch: RefundSyncBatch) -> str:
-        rows = []
-        for result in batch.results:
-            refund_id = result.get("refund", "")
-            link = refund_link(refund_id)
-            if "error" in result:
-                rows.append((link, "error", result["error"]))
-            else:
-                rows.append((link, f"{result['before']} → {result['after']}", result["outcome"]))
-        return html_table(["refund", "result", "detail"], rows)
