@@ -31,3 +31,12 @@ class SessionNotFound(DomainError):
     code = "not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "No such session."
+
+
+class AccountSuspended(DomainError):
+    code = "account_suspended"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "This account is suspended from uploading and selling after repeated copyright "
+        "takedowns. The emailed statement of reasons says how to appeal."
+    )

@@ -67,6 +67,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # scheduled), and when it did (the row stays, anonymised, for the books).
     deletion_scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Trust and safety: a profile taken down by a moderator is hidden from everyone but its
+    # owner and admins; an account suspended as a repeat infringer may not upload or sell.
+    profile_taken_down_at = models.DateTimeField(null=True, blank=True)
+    publishing_suspended_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -88,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_publishing_suspended(self) -> bool:
+        return self.publishing_suspended_at is not None
 
     @property
     def is_creator(self) -> bool:

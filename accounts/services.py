@@ -221,3 +221,28 @@ __all__ = [
     "update_user",
     "verify_email",
 ]
+
+
+# --- trust and safety (moderation decides; these are the account's side of it) ----------
+def check_can_publish(user: User) -> None:
+    """Uploading and selling: refused to an account suspended as a repeat infringer."""
+    if user.is_authenticated and user.publishing_suspended_at is not None:
+        raise errors.AccountSuspended()
+
+
+def set_profile_taken_down(*, user: User, when) -> bool:
+    """Hide (``when``) or show again (None) the public profile; True when it changed."""
+    if when is None:
+        filters = {"profile_taken_down_at__isnull": False}
+    else:
+        filters = {"profile_taken_down_at__isnull": True}
+    return bool(User.objects.filter(pk=user.pk, **filters).update(profile_taken_down_at=when))
+
+
+def set_publishing_suspended(*, user: User, when) -> bool:
+    """Suspend (``when``) or lift (None) uploading and selling; True when it changed."""
+    if when is None:
+        filters = {"publishing_suspended_at__isnull": False}
+    else:
+        filters = {"publishing_suspended_at__isnull": True}
+    return bool(User.objects.filter(pk=user.pk, **filters).update(publishing_suspended_at=when))

@@ -30,6 +30,9 @@ class Product(models.Model):
     # track's audio), stored through the default storage as products/<id>/<uuid>.<ext>.
     file = models.FileField(max_length=500, blank=True)
     is_active = models.BooleanField(default=True)
+    # Set by a moderator's take-down (of the product, or of its track): hidden from everyone
+    # but its seller and admins, and no licence of it downloads.
+    taken_down_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

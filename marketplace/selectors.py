@@ -7,17 +7,21 @@ from marketplace.models import License, Order, OrderItem, Product
 
 
 def active_products():
-    return Product.objects.filter(is_active=True).select_related("seller")
+    return Product.objects.filter(is_active=True, taken_down_at__isnull=True).select_related(
+        "seller"
+    )
 
 
 def visible_products(user):
-    """Active products, plus the caller's own inactive ones (so a seller can manage them)."""
+    """Active products, plus the caller's own inactive or taken-down ones (so a seller can
+    manage them)."""
     queryset = Product.objects.select_related("seller")
     if user.is_authenticated and user.is_admin:
         return queryset
+    listed = Q(is_active=True, taken_down_at__isnull=True)
     if user.is_authenticated:
-        return queryset.filter(Q(is_active=True) | Q(seller=user))
-    return queryset.filter(is_active=True)
+        return queryset.filter(listed | Q(seller=user))
+    return queryset.filter(listed)
 
 
 def orders_for(user):
@@ -55,9 +59,16 @@ def licenses_of(user):
 
 
 def active_license(*, user, product) -> License | None:
+    """The caller's licence that still downloads: none once the product was taken down."""
+    if product.taken_down_at is not None:
+        return None
     return License.objects.active().filter(buyer=user, product=product).first()
 
 
 def holds_licence_for_track(*, user, track) -> bool:
     """Registered with tracks at start-up: a licence on a product of a track allows its download."""
-    return License.objects.active().filter(buyer=user, product__track=track).exists()
+    return (
+        License.objects.active()
+        .filter(buyer=user, product__track=track, product__taken_down_at__isnull=True)
+        .exists()
+    )

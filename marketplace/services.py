@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import check_can_publish
 from audit.services import record
 from marketplace import errors, product_files, vat
 from marketplace.models import License, Order, OrderItem, Product, ProductDownload
@@ -31,9 +32,38 @@ DOWNLOAD_SALT = "veza.marketplace.download"
 
 # --- products -----------------------------------------------------------------------------
 def create_product(*, seller, request=None, **fields) -> Product:
+    check_can_publish(seller)
     product = Product.objects.create(seller=seller, **fields)
     record(action="product.create", actor=seller, target=product, request=request)
     return product
+
+
+def take_down_products(*, products, now) -> dict[str, bool]:
+    """Hide products (a moderator's decision on them or on their track) and stop their sale;
+    returns each product's ``is_active`` before, which ``restore_products`` puts back."""
+    before = {}
+    for product in (
+        Product.objects.select_for_update()
+        .filter(pk__in=[p.pk for p in products], taken_down_at__isnull=True)
+        .order_by("pk")
+    ):
+        before[str(product.pk)] = product.is_active
+        product.is_active = False
+        product.taken_down_at = now
+        product.save(update_fields=["is_active", "taken_down_at", "updated_at"])
+    return before
+
+
+def restore_products(*, was_active: dict[str, bool]) -> None:
+    """Undo ``take_down_products``: each product listed and for sale exactly as it was."""
+    for product in (
+        Product.objects.select_for_update()
+        .filter(pk__in=list(was_active), taken_down_at__isnull=False)
+        .order_by("pk")
+    ):
+        product.is_active = was_active[str(product.pk)]
+        product.taken_down_at = None
+        product.save(update_fields=["is_active", "taken_down_at", "updated_at"])
 
 
 def update_product(*, product: Product, actor, data: dict, request=None) -> Product:
@@ -125,7 +155,7 @@ def create_order(
         if missing:
             raise errors.InvalidOrder(f"Unknown product: {', '.join(missing)}.")
         for product in products.values():
-            if not product.is_active:
+            if not product.is_active or product.taken_down_at is not None:
                 raise errors.InvalidOrder(f"The product {product.pk} is not for sale.")
             if product.seller_id == buyer.pk:
                 raise errors.InvalidOrder("You cannot buy your own product.")

@@ -13,6 +13,8 @@ class Playlist(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     is_public = models.BooleanField(default=True)
+    # Set by a moderator's take-down: hidden from everyone but its owner and admins.
+    taken_down_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -27,13 +27,14 @@ def _is_admin(user) -> bool:
 
 
 def visible_track_filter(user, prefix: str = "") -> Q:
-    """Playlists never leak a private track to someone who could not open it directly."""
+    """Playlists never leak a private track to someone who could not open it directly, and a
+    taken-down track leaves every playlist's track list (its owner reads it at its own URL)."""
     if _is_admin(user):
         return Q()
     visible = Q(**{f"{prefix}is_public": True})
     if _is_authenticated(user):
         visible |= Q(**{f"{prefix}creator": user})
-    return visible
+    return visible & ~Q(**{f"{prefix}status": Track.Status.TAKEN_DOWN})
 
 
 def _annotated(queryset: QuerySet, *, user) -> QuerySet:
@@ -57,14 +58,14 @@ def _annotated(queryset: QuerySet, *, user) -> QuerySet:
 
 
 def _visible_filter(user) -> Q:
+    """A taken-down playlist is hidden from everyone but its owner and admins."""
     if _is_admin(user):
         return Q()
     visible = Q(is_public=True)
     if _is_authenticated(user):
-        visible |= Q(owner=user) | Q(
-            Exists(PlaylistCollaborator.objects.filter(playlist=OuterRef("pk"), user=user))
-        )
-    return visible
+        visible |= Exists(PlaylistCollaborator.objects.filter(playlist=OuterRef("pk"), user=user))
+        return Q(visible, taken_down_at__isnull=True) | Q(owner=user)
+    return Q(visible, taken_down_at__isnull=True)
 
 
 def playlist_list(*, user) -> QuerySet:

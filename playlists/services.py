@@ -104,3 +104,9 @@ def remove_collaborator(*, playlist: Playlist, user_id) -> None:
     deleted, _ = PlaylistCollaborator.objects.filter(playlist=playlist, user_id=user_id).delete()
     if not deleted:
         raise NotFound("This user is not a collaborator of the playlist.")
+
+
+def set_taken_down(*, playlist: Playlist, when) -> bool:
+    """A moderator hides (``when``) or restores (None) the playlist; True when it changed."""
+    filters = {"taken_down_at__isnull": when is not None}
+    return bool(Playlist.objects.filter(pk=playlist.pk, **filters).update(taken_down_at=when))

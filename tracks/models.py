@@ -13,6 +13,8 @@ class Track(models.Model):
         PROCESSING = "processing", "Processing"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        # Hidden by a moderator's decision; a reversed appeal puts back the status it had.
+        TAKEN_DOWN = "taken_down", "Taken down"
 
     class ScanStatus(models.TextChoices):
         CLEAN = "clean", "Clean"

@@ -46,6 +46,23 @@ def owns_hidden_track(*, user) -> bool:
     return Track.objects.filter(creator=user).exclude(PUBLIC_READY).exists()
 
 
+# Other apps refuse uploads without tracks knowing them: moderation registers "the audio
+# matches a recording taken down for copyright" at start-up (its AppConfig.ready()).
+UploadCheck = Callable[..., None]
+_upload_checks: list[UploadCheck] = []
+
+
+def register_upload_check(check: UploadCheck) -> None:
+    """``check(upload=..., creator=...)`` raises a DomainError to refuse an upload."""
+    if check not in _upload_checks:
+        _upload_checks.append(check)
+
+
+def run_upload_checks(*, upload, creator) -> None:
+    for check in _upload_checks:
+        check(upload=upload, creator=creator)
+
+
 def liked_among(*, user, track_ids) -> set:
     """Which of ``track_ids`` the caller likes: one query, whatever the page's size."""
     return set(
@@ -56,7 +73,8 @@ def liked_among(*, user, track_ids) -> set:
 
 
 def can_view(*, track: Track, user) -> bool:
-    if track.is_public:
+    """Public tracks to everyone; private and taken-down ones to their owner and admins."""
+    if track.is_public and track.status != Track.Status.TAKEN_DOWN:
         return True
     return _is_authenticated(user) and (user.is_admin or track.creator_id == user.pk)
 
@@ -107,6 +125,9 @@ def granted_by_another_app(*, user, track: Track) -> bool:
 
 
 def can_download(*, track: Track, user) -> bool:
+    if track.status == Track.Status.TAKEN_DOWN:
+        # Its audio stays stored for an appeal; only admins (the evidence) may fetch it.
+        return _is_authenticated(user) and user.is_admin
     if can_manage(track=track, user=user):
         return True
     if track.is_public and track.is_downloadable:
@@ -136,7 +157,10 @@ def get_shared_track(*, token: str, user) -> Track:
     )
     if share is None:
         raise NotFound("This share link does not exist, was revoked or has expired.")
-    return with_track_annotations(Track.objects.filter(pk=share.track_id), user=user).get()
+    track = with_track_annotations(Track.objects.filter(pk=share.track_id), user=user).get()
+    if track.status == Track.Status.TAKEN_DOWN and not can_manage(track=track, user=user):
+        raise NotFound("This share link does not exist, was revoked or has expired.")
+    return track
 
 
 def get_share_for_revocation(*, share_id, user) -> TrackShare:
@@ -174,5 +198,8 @@ def listening_history(*, user) -> QuerySet:
     """The user's plays, newest first, of tracks the user may still see."""
     plays = Play.objects.filter(user=user).select_related("track__creator")
     if not user.is_admin:
-        plays = plays.filter(Q(track__is_public=True) | Q(track__creator=user))
+        plays = plays.filter(
+            Q(track__is_public=True) & ~Q(track__status=Track.Status.TAKEN_DOWN)
+            | Q(track__creator=user)
+        )
     return plays.order_by("-played_at", "-id")

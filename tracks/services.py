@@ -17,8 +17,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import check_can_publish
 from audit import services as audit
-from tracks import errors, list_cache, metrics
+from tracks import errors, list_cache, metrics, selectors
 from tracks.audio_formats import detect_format
 from tracks.models import (
     Play,
@@ -47,8 +48,9 @@ EDITABLE_FIELDS = (
 DEFAULT_SHARE_HOURS = 72
 
 
-# The track upload view calls this before the body is parsed.
+# The track upload view calls these before the body is parsed.
 check_declared_upload_size = uploads.check_declared_size
+check_can_publish = check_can_publish
 
 
 def validate_audio_upload(upload: UploadedFile) -> str:
@@ -79,9 +81,12 @@ def upload_track(
     is_downloadable: bool = False,
 ) -> Track:
     """Validate, scan, store (streamed in chunks) and record a new track, or leave nothing."""
+    check_can_publish(creator)
     try:
         track_format = validate_audio_upload(upload)
         scan_status = scan_upload(upload)  # before storing: an infected file never touches storage
+        # Other apps' refusals (a recording taken down for copyright), before storing too.
+        selectors.run_upload_checks(upload=upload, creator=creator)
     except DomainError as exc:
         metrics.uploads_failed.labels(kind="track", reason=exc.code).inc()
         raise
@@ -225,14 +230,16 @@ def mark_stream_ready(
         track = Track.objects.select_for_update().get(pk=track_id)
         if track.status == Track.Status.FAILED:
             raise errors.TrackFailed()
-        changes: dict[str, Any] = {"status": Track.Status.READY}
+        # A taken-down track stays down: only a moderator's reversal puts it back.
+        taken_down = track.status == Track.Status.TAKEN_DOWN
+        changes: dict[str, Any] = {} if taken_down else {"status": Track.Status.READY}
         if stream_url is not None:
             changes["stream_url"] = stream_url
         if duration_seconds is not None:
             changes["duration_seconds"] = duration_seconds
         was_ready = track.status == Track.Status.READY
         _apply_changes(track=track, changes=changes, changed_by=None)
-        if not was_ready:
+        if not was_ready and not taken_down:
             emit("track.ready", track)
     return track
 
@@ -372,3 +379,22 @@ def recount_like_counts() -> int:
             Track.objects.filter(pk__in=ids).update(like_count=actual)
             list_cache.catalogue_changed()
     return len(ids)
+
+
+def take_down_track(*, track: Track, moderator) -> str:
+    """Hide the track (status ``taken_down``) and return the status it had, which
+    ``restore_track`` puts back. Call inside the decision's transaction."""
+    locked = Track.objects.select_for_update().get(pk=track.pk)
+    previous = locked.status
+    if previous != Track.Status.TAKEN_DOWN:
+        _apply_changes(
+            track=locked, changes={"status": Track.Status.TAKEN_DOWN}, changed_by=moderator
+        )
+    return previous
+
+
+def restore_track(*, track: Track, status: str, moderator) -> None:
+    """Undo a take-down: the track gets back the status it had (if still taken down)."""
+    locked = Track.objects.select_for_update().get(pk=track.pk)
+    if locked.status == Track.Status.TAKEN_DOWN:
+        _apply_changes(track=locked, changes={"status": status}, changed_by=moderator)

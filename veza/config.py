@@ -5,6 +5,7 @@
 """
 
 import logging
+import shutil
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from celery.schedules import crontab
@@ -150,6 +151,10 @@ def problems(settings: dict) -> list[str]:
     if min(settings.get(name, 1) for name in otp_limits) < 1:
         found.append("STAFF_OTP_MAX_FAILURES and STAFF_OTP_FAILURE_WINDOW must be at least 1.")
     found.extend(_vat_problems(settings))
+    if settings.get("MODERATION_STRIKES", 1) < 1:
+        found.append("MODERATION_STRIKES must be at least 1.")
+    if settings.get("REPORT_RATE_LIMIT_PER_HOUR", 1) < 1:
+        found.append("REPORT_RATE_LIMIT_PER_HOUR must be at least 1.")
     if settings.get("MEDIA_STORAGE_PROBLEM"):
         found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
@@ -222,12 +227,28 @@ def _production_problems(settings: dict) -> list[str]:
         found.append("PLATFORM_ADDRESS is required in production (the issuer's address).")
     if settings["DATABASES"]["default"]["ENGINE"].endswith("sqlite3"):
         found.append("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
+    if _fpcalc_missing(settings):
+        found.append(
+            f"fpcalc not found (FPCALC_PATH={settings['FPCALC_PATH']!r}): install Debian's "
+            "libchromaprint-tools; without it a recording taken down for copyright can be "
+            "uploaded again re-encoded."
+        )
     return found
+
+
+def _fpcalc_missing(settings: dict) -> bool:
+    return "FPCALC_PATH" in settings and shutil.which(settings["FPCALC_PATH"]) is None
 
 
 def warnings(settings: dict) -> list[str]:
     """Allowed, but worth a line in the log at every start."""
     found = []
+    if settings["APP_ENV"] != "production" and _fpcalc_missing(settings):
+        found.append(
+            f"fpcalc not found (FPCALC_PATH={settings['FPCALC_PATH']!r}): re-uploads of "
+            "recordings taken down for copyright are recognised only as the same file "
+            "(Debian's libchromaprint-tools provides it)."
+        )
     if settings["APP_ENV"] in ("staging", "production") and not settings.get(
         "STAFF_REQUIRE_2FA", True
     ):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "developer",
     "privacy",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "developer.models.WebhookDelivery.Status",
         "DataExportStatusEnum": "privacy.models.DataExport.Status",
         "InvoiceKindEnum": "invoicing.models.InvoiceKind",
+        "ModerationStatusEnum": "moderation.models.Report.Status",
     },
 }
 
@@ -386,6 +388,16 @@ VAT_REQUIRE_COUNTRY = env.bool("VAT_REQUIRE_COUNTRY", default=IS_PRODUCTION)
 VIES_URL = env.str("VIES_URL", default="").rstrip("/")
 VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=5.0)
 
+# --- trust and safety (moderation) --------------------------------------------------------
+# Upheld copyright take-downs within twelve months that suspend uploading and selling.
+MODERATION_STRIKES = env.int("MODERATION_STRIKES", default=3)
+# Reports per client address per hour (on top of the global limit).
+REPORT_RATE_LIMIT_PER_HOUR = env.int("REPORT_RATE_LIMIT_PER_HOUR", default=20)
+# Chromaprint's fpcalc (Debian's libchromaprint-tools); production refuses to start without.
+FPCALC_PATH = env.str("FPCALC_PATH", default="fpcalc")
+# How much of each upload is fingerprinted (fpcalc -length): the first two minutes.
+FPCALC_MAX_SECONDS = env.int("FPCALC_MAX_SECONDS", default=120)
+
 # --- audit ------------------------------------------------------------------------------
 AUDIT_SUSPICIOUS_WINDOW_HOURS = env.int("AUDIT_SUSPICIOUS_WINDOW_HOURS", default=24)
 AUDIT_SUSPICIOUS_FAILED_LOGINS = env.int("AUDIT_SUSPICIOUS_FAILED_LOGINS", default=5)
@@ -468,6 +480,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-old-sessions": {
         "task": "accounts.tasks.purge_old_sessions",
+        "schedule": 24 * 3600.0,
+    },
+    "lift-lapsed-suspensions": {
+        "task": "moderation.tasks.lift_lapsed_suspensions",
         "schedule": 24 * 3600.0,
     },
     "flush-expired-jwt": {

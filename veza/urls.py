@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("audit.urls")),
     path("", include("developer.urls")),
     path("", include("privacy.urls")),
+    path("", include("moderation.urls")),
 ]
 
 urlpatterns = [

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -241,6 +242,12 @@ def _can_manage(actor, user: User) -> bool:
     return actor.is_authenticated and (actor.pk == user.pk or actor.is_admin)
 
 
+def _visible_profile(request, user: User) -> User:
+    if user.profile_taken_down_at is not None and not _can_manage(request.user, user):
+        raise Http404("User not found.")
+    return user
+
+
 @extend_schema(tags=["users"])
 class UserListView(generics.ListAPIView):
     """Admin directory of users, searchable by `q` and filterable by `role`."""
@@ -273,10 +280,11 @@ class UserDetailView(APIView):
 
     @extend_schema(
         responses={200: s.PublicUserOutput, **_errors(404)},
-        description="The public profile (never the email; the user sees it at /auth/me).",
+        description="The public profile (never the email; the user sees it at /auth/me). "
+        "A profile taken down by a moderator is 404 to everyone but its owner and admins.",
     )
     def get(self, request, pk):
-        return Response(s.PublicUserOutput(self.get_object(pk)).data)
+        return Response(s.PublicUserOutput(_visible_profile(request, self.get_object(pk))).data)
 
     @extend_schema(
         request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
@@ -311,7 +319,7 @@ class UserByUsernameView(APIView):
     @extend_schema(responses={200: s.PublicUserOutput, **_errors(404)})
     def get(self, request, username):
         user = get_object_or_404(User, username__iexact=username, is_active=True)
-        return Response(s.PublicUserOutput(user).data)
+        return Response(s.PublicUserOutput(_visible_profile(request, user)).data)
 
 
 @extend_schema(tags=["users"])

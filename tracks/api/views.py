@@ -104,9 +104,13 @@ class TrackViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request={"multipart/form-data": s.TrackUploadInput},
         responses={201: s.TrackOutput, **_errors(400, 401, 403, 415, 503)},
-        description="Upload an audio file. Creator roles only. The track starts `processing`.",
+        description="Upload an audio file. Creator roles only. The track starts `processing`. "
+        "400 `blocked_content` when the audio matches a recording taken down for copyright "
+        "(the same file, or the same recording re-encoded, louder or quieter, or padded); "
+        "403 `account_suspended` for a repeat infringer.",
     )
     def create(self, request):
+        services.check_can_publish(request.user)
         services.check_declared_upload_size(request.META.get("CONTENT_LENGTH"))
         # Take the slot before the body is parsed: receiving and scanning are the costly part.
         with upload_slot():
