@@ -29,6 +29,12 @@ ENV VIRTUAL_ENV=/opt/venv \
     PORT=8000 \
     STATIC_ROOT=/app/var/static \
     UPLOAD_DIR=/app/media
+# Chromaprint's fpcalc fingerprints uploads (re-uploads of recordings taken down for copyright
+# are refused); production refuses to start without it.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libchromaprint-tools \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 veza \
  && useradd --system --uid 10001 --gid veza --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin veza

@@ -113,3 +113,13 @@ def open_targets() -> list[dict]:
         .annotate(reports=Count("pk"), oldest=Min("created_at"))
         .order_by("oldest", "target_id")
     )
+
+
+def open_target_count() -> int:
+    return (
+        Report.objects.filter(status=Report.Status.RECEIVED)
+        .order_by()
+        .values("target_type", "target_id")
+        .distinct()
+        .count()
+    )
