@@ -123,7 +123,11 @@ def get_addable_track(*, track_id, user) -> Track:
 
     Admins included: an admin may see a private track but must not publish it in a playlist.
     """
-    track = Track.objects.filter(Q(is_public=True) | Q(creator=user), pk=track_id).first()
+    track = (
+        Track.objects.filter(Q(is_public=True) | Q(creator=user), pk=track_id)
+        .exclude(status=Track.Status.TAKEN_DOWN)
+        .first()
+    )
     if track is None:
         raise NotFound("Track not found.")
     return track

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from audit.services import record
 from marketplace.models import Product
+from moderation.models import Report
 from payments.models import Dispute, Payout, SellerBalance
 from playlists.models import Playlist, PlaylistCollaborator
 from privacy import errors
@@ -184,6 +185,11 @@ def _delete_content(user: User) -> dict:
         is_active=False
     )
     counts["exports"] = delete_exports_of(user=user)
+    # The notices stay (decisions and the transparency report rest on them), without who sent
+    # them.
+    counts["reports_anonymised"] = Report.objects.filter(reporter=user).update(
+        reporter=None, reporter_email="", reporter_name="", ip_address=None
+    )
     # Models of apps above or beside this one, reached by name: no module imports developer,
     # and the sessions model may not exist yet.
     for name, label in (

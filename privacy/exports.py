@@ -36,6 +36,9 @@ from invoicing.documents import invoice_pdf
 from invoicing.selectors import invoices_of_buyer
 from marketplace.api.serializers import LicenseOutput, OrderOutput, ProductOutput
 from marketplace.models import License, Order, OrderItem, Product
+from moderation.api.serializers import DecisionOutput
+from moderation.models import Report
+from moderation.selectors import decisions_of
 from payments.api.serializers import PayoutOutput
 from payments.models import LedgerEntry, Payout
 from payments.statements import seller_statement, statement_csv
@@ -219,8 +222,8 @@ def mark_failed(*, export_id, reason: str) -> None:
 
 
 def _steps(user: User) -> int:
-    # Nine JSON files and one step per audio file (seller files included, they are cheap).
-    return 12 + Track.objects.filter(creator=user).exclude(file="").count()
+    # Eleven JSON files and one step per audio file (seller files included, they are cheap).
+    return 14 + Track.objects.filter(creator=user).exclude(file="").count()
 
 
 def _is_seller(user: User) -> bool:
@@ -252,12 +255,24 @@ def _write_archive(writer: ArchiveWriter, user: User) -> None:
         info = zipfile.ZipInfo(f"invoices/{PurePosixPath(invoice.name).name}")
         with invoice.open() as source, writer.archive.open(info, "w") as target:
             shutil.copyfileobj(source, target, COPY_CHUNK)
+    writer.json_list("moderation_reports.json", _reports_filed(user))
+    writer.json_list(
+        "moderation_decisions.json",
+        (DecisionOutput(d).data for d in decisions_of(user=user).iterator()),
+    )
     if _is_seller(user):
         products = Product.objects.filter(seller=user).select_related("seller")
         writer.json_list("products.json", (ProductOutput(p).data for p in products.iterator()))
         writer.text("statement.csv", _statement(user))
         payouts = Payout.objects.filter(seller=user).order_by("created_at")
         writer.json_list("payouts.json", (PayoutOutput(p).data for p in payouts.iterator()))
+
+
+def _reports_filed(user: User) -> Iterator[dict]:
+    """The notices the user sent (DSA art. 16), as they were received."""
+    fields = ("id", "target_type", "target_id", "category", "description", "copyright")
+    reports = Report.objects.filter(reporter=user).order_by("created_at")
+    return reports.values(*fields, "reporter_email", "status", "created_at").iterator()
 
 
 def _sessions(user: User) -> Iterator[dict]:

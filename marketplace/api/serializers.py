@@ -87,6 +87,8 @@ class ProductInput(serializers.Serializer):
         user = self.context["request"].user
         if track is None or (track.creator_id != user.pk and not user.is_admin):
             raise serializers.ValidationError("Unknown track, or not one of yours.")
+        if track.status == Track.Status.TAKEN_DOWN:
+            raise serializers.ValidationError("This track was taken down by a moderator.")
         return track
 
     def to_internal_value(self, data):

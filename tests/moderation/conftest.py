@@ -62,3 +62,11 @@ def decide(client_for):
         )
 
     return post
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run

@@ -5,6 +5,7 @@ from tqdm import tqdm
 
 from accounts import seed as accounts_seed
 from marketplace import seed as marketplace_seed
+from moderation import seed as moderation_seed
 from payments import seed as payments_seed
 from playlists import seed as playlists_seed
 from tracks import seed as tracks_seed
@@ -13,7 +14,14 @@ from tracks import seed as tracks_seed
 # ``(label, callable(scale: int) -> None)``, run in this order (users, then what they make,
 # then what they buy). Every step is idempotent. This command lives in ``veza`` because it is
 # the only place allowed to know every app.
-SEEDING_MODULES = [accounts_seed, tracks_seed, playlists_seed, marketplace_seed, payments_seed]
+SEEDING_MODULES = [
+    accounts_seed,
+    tracks_seed,
+    playlists_seed,
+    marketplace_seed,
+    payments_seed,
+    moderation_seed,
+]
 
 
 def collect_steps() -> list[tuple[str, object]]:
