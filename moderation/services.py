@@ -135,7 +135,7 @@ def decide_report(
         if locked.status != Report.Status.RECEIVED:
             raise errors.AlreadyDecided("This report has already been decided.")
         reports = list(
-            Report.objects.select_for_update()
+            Report.objects.select_for_update(of=("self",))
             .filter(
                 target_type=locked.target_type,
                 target_id=locked.target_id,
@@ -295,7 +295,7 @@ def decide_appeal(
     now = timezone.now()
     with transaction.atomic():
         locked = (
-            Appeal.objects.select_for_update()
+            Appeal.objects.select_for_update(of=("self",))
             .select_related("decision", "author")
             .get(pk=appeal.pk)
         )
