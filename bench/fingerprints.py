@@ -41,6 +41,18 @@ def _lowest_ber_any_offset(a: list[int], b: list[int]) -> float:
     return best
 
 
+def _noise_false_matches(count: int) -> tuple[int, int]:
+    import random
+
+    prints = []
+    for seed in range(min(count, 12)):
+        rng = random.Random(seed)
+        samples = [rng.uniform(-0.5, 0.5) for _ in range(recordings.RATE * 10)]
+        prints.append(_print(recordings.wav_file(recordings.pcm16(samples)), ".wav").fingerprint)
+    pairs = [(a, b) for i, a in enumerate(prints) for j, b in enumerate(prints) if i != j]
+    return len(pairs), sum(fingerprints.same_recording(a, b) for a, b in pairs)
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -49,12 +61,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recordings", type=int, default=40)
     parser.add_argument("--blocked", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=12.0)
     args = parser.parse_args()
     if fingerprints.fpcalc_path() is None:
         raise SystemExit("fpcalc is not installed (Debian's libchromaprint-tools)")
 
-    originals = [recordings.original(seed) for seed in range(args.recordings)]
-    copies = [recordings.variant(seed) for seed in range(args.recordings)]
+    length = args.seconds
+    originals = [recordings.original(seed, seconds=length) for seed in range(args.recordings)]
+    copies = [recordings.variant(seed, seconds=length) for seed in range(args.recordings)]
     timings = []
     prints = []
     for content in originals:
@@ -68,7 +82,7 @@ def main() -> None:
     long_cost = time.perf_counter() - started
 
     blocklist = [prints[i % len(prints)] for i in range(args.blocked)]
-    query = _print(recordings.original(args.recordings + 1), ".wav").fingerprint
+    query = _print(recordings.original(args.recordings + 1, seconds=length), ".wav").fingerprint
     started = time.perf_counter()
     for blocked in blocklist:
         fingerprints.same_recording(query, blocked)
@@ -80,31 +94,33 @@ def main() -> None:
 
     everything = prints + copy_prints
     pairs = false_matches = 0
-    lowest_checked, lowest_any = 1.0, 1.0
+    lowest_checked, lowest_any, highest_share = 1.0, 1.0, 0.0
     for i, a in enumerate(everything):
         for j, b in enumerate(everything):
             if i % args.recordings == j % args.recordings:
                 continue  # the same recording (itself or its copy)
             pairs += 1
-            ber = fingerprints.best_match(a, b)
-            lowest_checked = min(lowest_checked, ber)
-            false_matches += ber <= fingerprints.MATCH_BER
+            for found in fingerprints.alignments(a, b):
+                lowest_checked = min(lowest_checked, found.bit_error_rate)
+                highest_share = max(highest_share, 1 - found.bit_error_rate / found.chance)
+            false_matches += fingerprints.same_recording(a, b)
     sample = everything[: min(12, len(everything))]
     for i, a in enumerate(sample):
         for j, b in enumerate(sample):
             if i != j:
                 lowest_any = min(lowest_any, _lowest_ber_any_offset(a, b))
     true_bers = [fingerprints.best_match(c, o) for c, o in zip(copy_prints, prints, strict=True)]
+    noise_pairs, noise_false = _noise_false_matches(args.recordings)
     true_matches = sum(ber <= fingerprints.MATCH_BER for ber in true_bers)
 
-    print(f"recordings: {args.recordings} distinct, 12 s each, + their disguised copies")
+    print(f"recordings: {args.recordings} distinct, {length:g} s each, + their disguised copies")
     print(
-        f"hash + fpcalc per 12 s WAV upload: median {_ms(statistics.median(timings))}, "
+        f"hash + fpcalc per {length:g} s WAV upload: median {_ms(statistics.median(timings))}, "
         f"max {_ms(max(timings))}"
     )
     print(f"hash + fpcalc of a 3-minute WAV ({len(long_wav) // 1024} KiB): {_ms(long_cost)}")
     print(
-        f"compare one 12 s upload with {args.blocked} blocked prints: {_ms(compare_cost)} "
+        f"compare one {length:g} s upload with {args.blocked} blocked prints: {_ms(compare_cost)} "
         f"({compare_cost / args.blocked * 1e6:.0f} µs each); a 3-minute upload: "
         f"{long_compare_cost * 1e6:.0f} µs per blocked print"
     )
@@ -112,7 +128,13 @@ def main() -> None:
         f"false matches: {false_matches} of {pairs} pairs of distinct recordings "
         f"(rate {false_matches / pairs:.4%}); lowest BER at a candidate alignment "
         f"{lowest_checked:.3f}, lowest at any offset (first {len(sample)} prints) "
-        f"{lowest_any:.3f}; threshold {fingerprints.MATCH_BER}"
+        f"{lowest_any:.3f}; thresholds BER <= {fingerprints.MATCH_BER} and <= "
+        f"{fingerprints.MAX_SHARE_OF_CHANCE:.0%} of chance (closest pair: "
+        f"{1 - highest_share:.0%} of chance)"
+    )
+    print(
+        f"white noise: {noise_false} false matches of {noise_pairs} pairs of distinct noises "
+        "(raw bit-error rates near 0.15: why the chance-relative threshold)"
     )
     print(
         f"true matches: {true_matches} of {len(true_bers)} disguised copies refused "

@@ -65,11 +65,23 @@ def mp3_file(pcm: bytes, *, kbps: int = 64) -> bytes:
     return bytes(encoder.encode(pcm) + encoder.flush())
 
 
-def original(seed: int) -> bytes:
+def original(seed: int, *, seconds: float = 12.0) -> bytes:
     """Recording ``seed`` as a WAV file."""
-    return wav_file(pcm16(melody(seed)))
+    return wav_file(pcm16(melody(seed, seconds=seconds)))
 
 
-def variant(seed: int, *, gain: float = 0.5, pad_seconds: float = 2.5) -> bytes:
+def variant(
+    seed: int, *, gain: float = 0.5, pad_seconds: float = 2.5, seconds: float = 12.0
+) -> bytes:
     """The same recording, quieter (or louder), with silence in front, re-encoded as MP3."""
-    return mp3_file(pcm16(melody(seed), gain=gain, pad_seconds=pad_seconds))
+    return mp3_file(pcm16(melody(seed, seconds=seconds), gain=gain, pad_seconds=pad_seconds))
+
+
+def tone(frequency: float, *, seconds: float = 8.0) -> list[float]:
+    """A steady sine: Chromaprint gives it one sub-fingerprint over and over."""
+    step = 2 * math.pi * frequency / RATE
+    return [0.5 * math.sin(step * n) for n in range(int(seconds * RATE))]
+
+
+def silence(*, seconds: float = 8.0) -> list[float]:
+    return [0.0] * int(seconds * RATE)

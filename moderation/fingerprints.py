@@ -6,8 +6,10 @@ Two checks on every audio upload, before it is stored:
   of audio, from its chroma): the same recording re-encoded, louder or quieter, or padded.
   Two prints are aligned at the offsets where their sub-fingerprints agree exactly (silence
   added in front shifts the whole print, so the offset is searched, not assumed), and compared
-  by bit-error rate over the aligned overlap. Distinct recordings sit near 0.4 (random bits
-  would be 0.5); the same recording re-encoded stays under 0.1.
+  by bit-error rate over the aligned overlap, against what chance gives two unrelated prints
+  with the same bit frequencies. Distinct pieces of music sit near 0.4 with chance near 0.5;
+  white noise sits near 0.15 with chance near 0.15 (so a raw threshold would call any two
+  noises the same); the same recording re-encoded stays under 0.01.
 """
 
 import hashlib
@@ -29,9 +31,16 @@ logger = logging.getLogger(__name__)
 
 # Bit-error rate at or under which two aligned prints are the same recording.
 MATCH_BER = 0.20
-# Aligned sub-fingerprints needed before a print is compared at all (~4 s of sound): a
-# shorter overlap says too little to refuse anyone's upload on.
-MIN_OVERLAP = 32
+# Aligned sub-fingerprints needed before two prints are compared (320 bits; fpcalc gives
+# the first one after ~2.7 s of audio, then eight a second: a clip of ~4 s), and at least
+# half of the shorter print: an alignment at the edge of two prints says too little to refuse
+# anyone's upload on.
+MIN_OVERLAP = 10
+# What fpcalc (algorithm 2) gives for digital silence: silence added in front, or a silent
+# file, says nothing about a recording.
+SILENCE = 627964279
+# ... and at most this share of the bit-error rate chance would give the two prints.
+MAX_SHARE_OF_CHANCE = 0.5
 # Offsets tried per pair: the best-agreeing ones from the exact-match vote.
 CANDIDATE_OFFSETS = 5
 FPCALC_TIMEOUT = 60
@@ -108,25 +117,46 @@ def _suffix(name: str | None) -> str:
 
 
 def _is_sound(print_: list[int], index: int) -> bool:
-    # Silence (and a steady tone) gives the same sub-fingerprint over and over; such runs
-    # match any other silence and say nothing about the recording.
-    return index == 0 or print_[index] != print_[index - 1]
+    return print_[index] != SILENCE
+
+
+def _sound_length(print_: list[int]) -> int:
+    return sum(1 for value in print_ if value != SILENCE)
+
+
+def _aligned(a: list[int], b: list[int], offset: int) -> list[tuple[int, int]]:
+    """The pairs ``(a[i + offset], b[i])`` of the overlap, leaving out those silent in both."""
+    start = max(0, -offset)
+    end = min(len(b), len(a) - offset)
+    return [
+        (a[i + offset], b[i])
+        for i in range(start, end)
+        if _is_sound(a, i + offset) or _is_sound(b, i)
+    ]
 
 
 def bit_error_rate(a: list[int], b: list[int], offset: int) -> tuple[float, int]:
-    """BER of ``a[i + offset]`` against ``b[i]`` over their overlap, leaving out runs of one
-    repeated value in either; also the number of positions compared."""
-    start = max(0, -offset)
-    end = min(len(b), len(a) - offset)
-    errors_, compared = 0, 0
-    for i in range(start, end):
-        j = i + offset
-        if _is_sound(a, j) or _is_sound(b, i):
-            errors_ += (a[j] ^ b[i]).bit_count()
-            compared += 1
-    if compared == 0:
+    """BER of ``a[i + offset]`` against ``b[i]`` over their aligned overlap; also the number of
+    positions compared."""
+    pairs = _aligned(a, b, offset)
+    if not pairs:
         return 1.0, 0
-    return errors_ / (32 * compared), compared
+    return sum((x ^ y).bit_count() for x, y in pairs) / (32 * len(pairs)), len(pairs)
+
+
+def chance_error_rate(pairs: list[tuple[int, int]]) -> float:
+    """The BER two unrelated prints with the same bit frequencies would show: per bit k,
+    p_a(1 - p_b) + p_b(1 - p_a). Near 0.5 for music; far lower for noise or drones, whose
+    sub-fingerprints share most bits whatever the recording — a raw BER would call any two
+    of them the same."""
+    n = len(pairs)
+    total = 0.0
+    for k in range(32):
+        mask = 1 << k
+        ones_a = sum(1 for x, _ in pairs if x & mask) / n
+        ones_b = sum(1 for _, y in pairs if y & mask) / n
+        total += ones_a * (1 - ones_b) + ones_b * (1 - ones_a)
+    return total / 32
 
 
 def candidate_offsets(a: list[int], b: list[int]) -> list[int]:
@@ -142,15 +172,37 @@ def candidate_offsets(a: list[int], b: list[int]) -> list[int]:
     return [offset for offset, _ in votes.most_common(CANDIDATE_OFFSETS)]
 
 
-def best_match(a: list[int], b: list[int]) -> float:
-    """The lowest bit-error rate of ``a`` against ``b`` over the candidate alignments with
-    enough overlap (1.0 when there is none)."""
-    best = 1.0
+@dataclass(frozen=True)
+class Alignment:
+    offset: int
+    compared: int
+    bit_error_rate: float
+    chance: float
+
+
+def alignments(a: list[int], b: list[int]) -> list[Alignment]:
+    """``a`` against ``b`` at each candidate offset with enough overlap."""
+    found = []
+    needed = max(MIN_OVERLAP, min(_sound_length(a), _sound_length(b)) // 2)
     for offset in candidate_offsets(a, b):
-        ber, compared = bit_error_rate(a, b, offset)
-        if compared >= MIN_OVERLAP:
-            best = min(best, ber)
-    return best
+        pairs = _aligned(a, b, offset)
+        if len(pairs) >= needed:
+            ber = sum((x ^ y).bit_count() for x, y in pairs) / (32 * len(pairs))
+            found.append(Alignment(offset, len(pairs), ber, chance_error_rate(pairs)))
+    return found
+
+
+def best_match(a: list[int], b: list[int]) -> float:
+    """The lowest bit-error rate of ``a`` against ``b`` over the candidate alignments where it
+    is also far under what chance gives those prints (``chance_error_rate``); 1.0 when none.
+    A steady tone gives one sub-fingerprint over and over: two such prints match when they
+    are the same tone (both rates 0), not otherwise."""
+    scores = [
+        found.bit_error_rate
+        for found in alignments(a, b)
+        if found.bit_error_rate <= MAX_SHARE_OF_CHANCE * found.chance
+    ]
+    return min(scores, default=1.0)
 
 
 def same_recording(a: list[int], b: list[int]) -> bool:

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.services import check_can_publish
 from invoicing.selectors import invoice_refs_of_orders
 from marketplace import product_files, selectors, services, vat
 from marketplace.api import serializers as s
@@ -118,6 +119,7 @@ class ProductViewSet(
             raise PermissionDenied("Only the seller or an admin may change this product.")
 
     def create(self, request):
+        check_can_publish(request.user)  # a suspended seller is told so before any validation
         data = s.ProductInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         product = services.create_product(

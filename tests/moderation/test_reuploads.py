@@ -119,3 +119,27 @@ def test_a_take_down_for_another_reason_blocks_nothing(
     assert decide(moderator, report.json()["id"]).status_code == 200
     assert BlockedAudio.objects.count() == 0
     assert upload(client_for(CreatorFactory()), "a.wav", song["original"]).status_code == 201
+
+
+@needs_fpcalc
+def test_a_steady_tone_reencoded_is_refused_another_tone_passes(
+    report_on, decide, moderator, client_for
+):
+    a440 = recordings.tone(440.0)
+    taken_down_track(report_on, decide, moderator, recordings.wav_file(recordings.pcm16(a440)))
+    client = client_for(CreatorFactory())
+    louder_mp3 = recordings.mp3_file(recordings.pcm16(a440, gain=1.5, pad_seconds=1.0))
+    refused = upload(client, "tone.mp3", louder_mp3)
+    assert refused.status_code == 400 and refused.json()["code"] == "blocked_content"
+    other = recordings.wav_file(recordings.pcm16(recordings.tone(494.0)))
+    assert upload(client, "b.wav", other).status_code == 201
+
+
+@needs_fpcalc
+def test_silence_taken_down_blocks_only_its_own_bytes(report_on, decide, moderator, client_for):
+    quiet = recordings.wav_file(recordings.pcm16(recordings.silence(seconds=8.0)))
+    taken_down_track(report_on, decide, moderator, quiet)
+    client = client_for(CreatorFactory())
+    longer = recordings.wav_file(recordings.pcm16(recordings.silence(seconds=9.0)))
+    assert upload(client, "quiet.wav", longer).status_code == 201
+    assert upload(client, "same.wav", quiet).status_code == 400
