@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from audit.services import record
-from moderation import errors
+from moderation import errors, metrics
 from moderation.models import BlockedAudio
 
 logger = logging.getLogger(__name__)
@@ -237,6 +237,8 @@ def refuse_blocked_upload(*, upload, creator) -> None:
             target_id=str(blocked.pk),
             details={"track_id": str(blocked.track_id), "sha256": audio.sha256},
         )
+        matched_by = "sha256" if blocked.sha256 == audio.sha256 else "fingerprint"
+        metrics.uploads_blocked.labels(matched_by=matched_by).inc()
         logger.info(
             "upload by %s refused: matches taken-down track %s", creator.pk, blocked.track_id
         )

@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound
 from accounts import services as account_services
 from accounts.models import User
 from audit.services import record
-from moderation import errors, fingerprints, targets
+from moderation import errors, fingerprints, metrics, targets
 from moderation.models import (
     STRIKE_WINDOW,
     Appeal,
@@ -87,6 +87,7 @@ def submit_report(
             target=f"{report.get_target_type_display()} “{target.label}”",
             category=report.get_category_display(),
         )
+        transaction.on_commit(lambda: metrics.reports_received.labels(category=category).inc())
     return report
 
 
@@ -199,6 +200,7 @@ def decide_report(
             _email_report_outcome(each, decision)
         if decision.is_strike and owner is not None:
             refresh_suspension(user=owner, now=now)
+        transaction.on_commit(lambda: metrics.decisions_taken.labels(action=action).inc())
     return decision
 
 
@@ -332,6 +334,7 @@ def decide_appeal(
             )
         if was_strike and outcome == Appeal.Outcome.REVERSED and decision.target_owner:
             refresh_suspension(user=decision.target_owner, now=now)
+        transaction.on_commit(lambda: metrics.appeals_decided.labels(outcome=outcome).inc())
     return locked
 
 

@@ -109,3 +109,21 @@ def test_reports_are_limited_per_client_address(report_on, client_for, settings)
     # Another client address has its own allowance.
     assert report_on("track", track.pk, remote_addr="203.0.113.9").status_code == 201
     assert Report.objects.count() == 3
+
+
+def test_reports_and_decisions_are_counted_in_metrics(
+    report_on, decide, moderator, api_client, django_capture_on_commit_callbacks
+):
+    def counter(name, **labels):
+        text = api_client.get("/metrics").content.decode()
+        label = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        line = next((x for x in text.splitlines() if x.startswith(f"{name}{{{label}}}")), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    before = counter("veza_moderation_reports_total", category="spam")
+    decided_before = counter("veza_moderation_decisions_total", action="dismiss")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_on("track", TrackFactory().pk, category="spam")
+        decide(moderator, report.json()["id"], action="dismiss", explanation="Not spam at all.")
+    assert counter("veza_moderation_reports_total", category="spam") == before + 1
+    assert counter("veza_moderation_decisions_total", action="dismiss") == decided_before + 1
