@@ -81,7 +81,7 @@ class ReportCreateView(APIView):
 
 
 @extend_schema(tags=["moderation"])
-class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # The decisions on the caller's content (their statements of reasons), and appeals.
     api_key_scopes = NO_API_KEYS
     permission_classes = [IsAuthenticated]
@@ -97,6 +97,13 @@ class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses={200: s.DecisionOutput(many=True), **_errors(401)})
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={200: s.DecisionOutput, **_errors(401, 404)},
+        description="One decision on the caller's content, with its statement of reasons.",
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         request=s.AppealInput,
@@ -122,7 +129,9 @@ class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["moderation"])
-class ModerationReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ModerationReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     # The moderators' queue: oldest first.
     api_key_scopes = NO_API_KEYS
     permission_classes = [IsModerator]
@@ -143,6 +152,10 @@ class ModerationReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: s.ModerationReportOutput, **_errors(401, 403, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         request=s.DecideReportInput,

@@ -190,3 +190,19 @@ def test_take_down_of_a_playlist_product_and_profile(report_on, decide, moderato
         "/api/v1/marketplace/orders", {"items": [{"product_id": str(product.pk)}]}, format="json"
     )
     assert order.status_code == 400
+
+
+def test_one_decision_and_one_report_read_back(report_on, decide, moderator, client_for):
+    track = TrackFactory()
+    report_id = _report_id(report_on, "track", track.pk)
+    decision_id = decide(moderator, report_id).json()["id"]
+    mine = client_for(track.creator).get(f"/api/v1/moderation/decisions/{decision_id}")
+    assert mine.status_code == 200 and mine.json()["provision"] == TAKE_DOWN["provision"]
+    other = client_for(UserFactory()).get(f"/api/v1/moderation/decisions/{decision_id}")
+    assert other.status_code == 404
+    report = client_for(moderator).get(f"/api/v1/admin/moderation/reports/{report_id}")
+    assert report.status_code == 200 and report.json()["decision_id"] == decision_id
+    assert (
+        client_for(track.creator).get(f"/api/v1/admin/moderation/reports/{report_id}").status_code
+        == 403
+    )
