@@ -94,6 +94,13 @@ def print_of_stream(stream, *, suffix: str = "") -> AudioPrint:
 def print_of_upload(upload) -> AudioPrint:
     upload.seek(0)
     try:
+        if hasattr(upload, "temporary_file_path"):
+            # Django spooled a large upload to disk already: fpcalc reads that file.
+            digest = hashlib.sha256()
+            while chunk := upload.read(CHUNK):
+                digest.update(chunk)
+            fingerprint, duration = fingerprint_file(upload.temporary_file_path())
+            return AudioPrint(digest.hexdigest(), fingerprint, duration)
         return print_of_stream(upload, suffix=_suffix(upload.name))
     finally:
         upload.seek(0)

@@ -143,3 +143,14 @@ def test_silence_taken_down_blocks_only_its_own_bytes(report_on, decide, moderat
     longer = recordings.wav_file(recordings.pcm16(recordings.silence(seconds=9.0)))
     assert upload(client, "quiet.wav", longer).status_code == 201
     assert upload(client, "same.wav", quiet).status_code == 400
+
+
+@needs_fpcalc
+def test_a_large_upload_spooled_to_disk_is_checked_too(
+    report_on, decide, moderator, client_for, song, settings
+):
+    # Above FILE_UPLOAD_MAX_MEMORY_SIZE Django writes the upload to a temporary file.
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    taken_down_track(report_on, decide, moderator, song["original"])
+    refused = upload(client_for(CreatorFactory()), "big.mp3", song["disguised"])
+    assert refused.status_code == 400 and refused.json()["code"] == "blocked_content"
