@@ -55,7 +55,7 @@ _use_replica: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def replica_aliases() -> list[str]:
-    return [alias for alias in settings.DATABASES if alias.startswith(REPLICA_ALIAS_PREFIX)]
+    return [alias for alias in connections if alias.startswith(REPLICA_ALIAS_PREFIX)]
 
 
 @contextmanager
