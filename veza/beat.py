@@ -3,7 +3,7 @@
 Two beat processes (a second one started by mistake, or a new deploy's beat starting while the
 old one is still stopping) would each send every periodic job: the payout run twice. With
 ``CELERY_BEAT_SCHEDULER = "veza.beat:LeaderScheduler"`` each beat tries, at every tick, to take
-or renew the lock ``veza:beat-leader`` (``SET NX PX``, renewed only by its holder, atomically):
+or renew the lock ``BEAT_LOCK_KEY`` (``veza:beat-leader``) (``SET NX PX``, renewed only by its holder, atomically):
 the holder sends the jobs; any other beat only keeps its schedule moving (it marks the jobs due
 as run without sending them), so that when the holder dies and its lock expires
 (``BEAT_LOCK_SECONDS``) the next one carries on at the same pace instead of sending every job
@@ -24,7 +24,6 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LOCK_KEY = "veza:beat-leader"
 # Take the lock when it is free, renew it when it is ours; never touch another beat's lock.
 _HOLD = """
 local holder = redis.call('GET', KEYS[1])
@@ -54,16 +53,24 @@ def lock_client() -> redis.Redis | None:
 class BeatLock:
     """The leader lock itself, usable without a scheduler (the tests hold it from outside)."""
 
-    def __init__(self, client: redis.Redis, *, seconds: int, identity: str | None = None):
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        seconds: int,
+        identity: str | None = None,
+        key: str | None = None,
+    ):
         self.client = client
         self.seconds = seconds
+        self.key = key or settings.BEAT_LOCK_KEY
         self.identity = identity or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def hold(self) -> bool:
         """Take or renew the lock; False when another beat holds it or Redis is unreachable
         (then nobody can prove to be alone, so nobody sends)."""
         try:
-            held = self.client.eval(_HOLD, 1, LOCK_KEY, self.identity, self.seconds * 1000)
+            held = self.client.eval(_HOLD, 1, self.key, self.identity, self.seconds * 1000)
         except redis.RedisError as exc:
             logger.warning("beat lock unavailable (%s): not sending periodic jobs", exc)
             return False
@@ -71,7 +78,7 @@ class BeatLock:
 
     def release(self) -> None:
         try:
-            self.client.eval(_RELEASE, 1, LOCK_KEY, self.identity)
+            self.client.eval(_RELEASE, 1, self.key, self.identity)
         except redis.RedisError:
             pass  # it expires by itself
 

@@ -460,6 +460,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILI
 CELERY_BEAT_SCHEDULER = "veza.beat:LeaderScheduler"
 BEAT_LOCK_URL = env.str("BEAT_LOCK_URL", default="") or REDIS_URL or CELERY_BROKER_URL
 BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
+# Deployments sharing one Redis keep their beats apart, as CELERY_TASK_DEFAULT_QUEUE does.
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="veza:beat-leader")
 CELERY_BEAT_SCHEDULE = {
     "fail-stuck-processing-tracks": {
         "task": "tracks.tasks.fail_stuck_processing_tracks",

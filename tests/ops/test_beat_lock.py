@@ -7,7 +7,9 @@ import time
 import pytest
 import redis
 
-from veza.beat import LOCK_KEY, BeatLock
+from veza.beat import BeatLock
+
+LOCK_KEY = "veza:beat-leader:test"
 
 URL = os.environ.get("CELERY_BROKER_URL_FOR_TESTS") or os.environ.get("REDIS_URL", "")
 
@@ -25,8 +27,8 @@ def client():
 
 
 def test_one_beat_holds_the_lock_and_only_it_renews_it(client):
-    first = BeatLock(client, seconds=5, identity="beat-a")
-    second = BeatLock(client, seconds=5, identity="beat-b")
+    first = BeatLock(client, seconds=5, identity="beat-a", key=LOCK_KEY)
+    second = BeatLock(client, seconds=5, identity="beat-b", key=LOCK_KEY)
     assert first.hold() is True
     assert second.hold() is False
     assert first.hold() is True  # renewed
@@ -35,8 +37,8 @@ def test_one_beat_holds_the_lock_and_only_it_renews_it(client):
 
 
 def test_a_dead_beats_lock_expires_and_the_other_takes_over(client):
-    first = BeatLock(client, seconds=1, identity="beat-a")
-    second = BeatLock(client, seconds=1, identity="beat-b")
+    first = BeatLock(client, seconds=1, identity="beat-a", key=LOCK_KEY)
+    second = BeatLock(client, seconds=1, identity="beat-b", key=LOCK_KEY)
     assert first.hold() is True
     assert second.hold() is False
     time.sleep(1.2)  # beat-a died: nobody renewed
@@ -45,8 +47,8 @@ def test_a_dead_beats_lock_expires_and_the_other_takes_over(client):
 
 
 def test_a_beat_stopping_cleanly_hands_over_at_once_and_never_frees_anothers_lock(client):
-    first = BeatLock(client, seconds=30, identity="beat-a")
-    second = BeatLock(client, seconds=30, identity="beat-b")
+    first = BeatLock(client, seconds=30, identity="beat-a", key=LOCK_KEY)
+    second = BeatLock(client, seconds=30, identity="beat-b", key=LOCK_KEY)
     assert first.hold() is True
     second.release()  # not its lock: nothing happens
     assert client.get(LOCK_KEY) == b"beat-a"
