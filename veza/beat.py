@@ -3,7 +3,7 @@
 Two beat processes (a second one started by mistake, or a new deploy's beat starting while the
 old one is still stopping) would each send every periodic job: the payout run twice. With
 ``CELERY_BEAT_SCHEDULER = "veza.beat:LeaderScheduler"`` each beat tries, at every tick, to take
-or renew the lock ``BEAT_LOCK_KEY`` (``veza:beat-leader``) (``SET NX PX``, renewed only by its holder, atomically):
+or renew the lock ``BEAT_LOCK_KEY`` (``SET NX PX``, renewed only by its holder, atomically):
 the holder sends the jobs; any other beat only keeps its schedule moving (it marks the jobs due
 as run without sending them), so that when the holder dies and its lock expires
 (``BEAT_LOCK_SECONDS``) the next one carries on at the same pace instead of sending every job
