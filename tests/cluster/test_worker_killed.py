@@ -194,14 +194,15 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_repeats_nothing(cluster, ap
     assert set(per_seller.values()) == {1}
     assert {status for _, status in state["payouts"]} == {"paid"}
     assert state["provider_payouts"] == SELLERS
-    # Webhook deliveries: each delivered, and recorded as one attempt; the receiver got every
-    # message id -- and, should a process have died between its POST and the record, a repeat
-    # carries the same webhook-id (Standard Webhooks: receivers deduplicate on it).
+    # Webhook deliveries: each succeeded, with one recorded attempt; the receiver got every
+    # message id. A process killed between its POST and the record of it (seen in runs here:
+    # 0 or 1 of 40) makes the sweep send that message again -- with the same webhook-id, on
+    # which receivers deduplicate (Standard Webhooks), so the receiver's effect is still once.
     assert state["deliveries"] == ["succeeded"] * DELIVERIES
     assert set(received) == set(arranged["messages"])
     repeated = len(received) - len(set(received))
     assert repeated <= len(killed)
-    assert state["attempts"] == DELIVERIES + repeated
+    assert state["attempts"] == DELIVERIES
     print(
         f"killed {len(killed)} pool processes; {EMAILS} emails, {SELLERS} payouts, "
         f"{DELIVERIES} deliveries each once ({repeated} repeated webhook-ids)"
