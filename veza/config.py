@@ -179,6 +179,11 @@ def _replica_problems(settings: dict) -> list[str]:
             )
     if settings.get("DATABASE_REPLICA_URLS") and not primary.endswith("postgresql"):
         found.append("DATABASE_REPLICA_URLS needs DATABASE_URL to name their PostgreSQL primary.")
+    if settings.get("DATABASE_REPLICA_URLS") and not settings.get("REDIS_URL"):
+        found.append(
+            "DATABASE_REPLICA_URLS needs REDIS_URL: every web replica must see which clients "
+            "just wrote and the last write's position, or readers would get stale pages."
+        )
     longest = max(LONGEST_TASK_SECONDS, settings.get("CELERY_TASK_TIME_LIMIT") or 0)
     visibility = settings.get("CELERY_VISIBILITY_TIMEOUT")
     if visibility is not None and visibility <= longest:

@@ -13,7 +13,7 @@ LOCK_KEY = "veza:beat-leader:test"
 
 URL = os.environ.get("CELERY_BROKER_URL_FOR_TESTS") or os.environ.get("REDIS_URL", "")
 
-pytestmark = pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     not URL.startswith("redis://"), reason="needs Redis (CELERY_BROKER_URL_FOR_TESTS or REDIS_URL)"
 )
 
@@ -26,6 +26,7 @@ def client():
     connection.delete(LOCK_KEY)
 
 
+@needs_redis
 def test_one_beat_holds_the_lock_and_only_it_renews_it(client):
     first = BeatLock(client, seconds=5, identity="beat-a", key=LOCK_KEY)
     second = BeatLock(client, seconds=5, identity="beat-b", key=LOCK_KEY)
@@ -36,6 +37,7 @@ def test_one_beat_holds_the_lock_and_only_it_renews_it(client):
     assert 4000 < client.pttl(LOCK_KEY) <= 5000
 
 
+@needs_redis
 def test_a_dead_beats_lock_expires_and_the_other_takes_over(client):
     first = BeatLock(client, seconds=1, identity="beat-a", key=LOCK_KEY)
     second = BeatLock(client, seconds=1, identity="beat-b", key=LOCK_KEY)
@@ -46,6 +48,7 @@ def test_a_dead_beats_lock_expires_and_the_other_takes_over(client):
     assert first.hold() is False  # back from a pause, it does not steal the lock
 
 
+@needs_redis
 def test_a_beat_stopping_cleanly_hands_over_at_once_and_never_frees_anothers_lock(client):
     first = BeatLock(client, seconds=30, identity="beat-a", key=LOCK_KEY)
     second = BeatLock(client, seconds=30, identity="beat-b", key=LOCK_KEY)

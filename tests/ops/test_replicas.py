@@ -194,9 +194,11 @@ def test_replica_settings_are_checked_at_start_up(settings):
             "replica_1": {"ENGINE": "django.db.backends.sqlite3"},
         },
         CELERY_VISIBILITY_TIMEOUT=600,
+        REDIS_URL="",
     )
     found = "\n".join(config.problems(values))
     assert "REPLICA_STICKY_SECONDS" in found
     assert "REPLICA_MAX_LAG_SECONDS" in found
     assert "replica_1 is django.db.backends.sqlite3" in found
     assert "CELERY_VISIBILITY_TIMEOUT (600 s)" in found
+    assert "DATABASE_REPLICA_URLS needs REDIS_URL" in found
