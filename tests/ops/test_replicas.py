@@ -202,3 +202,28 @@ def test_replica_settings_are_checked_at_start_up(settings):
     assert "replica_1 is django.db.backends.sqlite3" in found
     assert "CELERY_VISIBILITY_TIMEOUT (600 s)" in found
     assert "DATABASE_REPLICA_URLS needs REDIS_URL" in found
+
+
+@pytest.mark.postgres
+def test_a_write_request_leaves_the_primarys_wal_position_for_every_reader(replica, settings):
+    if connections["default"].vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("the WAL position needs PostgreSQL, and Redis to share it")
+    from django_redis import get_redis_connection
+
+    from veza.replicas import WRITE_POSITION_KEY, last_write_position, record_write_position
+
+    store = get_redis_connection("default")
+    store.delete(WRITE_POSITION_KEY)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'")
+        before = int(cursor.fetchone()[0])
+    try:
+        created = _bearer_client(UserFactory()).post("/api/v1/playlists", {"title": "Pos"})
+        assert created.status_code == 201
+        assert last_write_position() > before
+        # Two requests finishing out of order never move the position back.
+        store.set(WRITE_POSITION_KEY, 2**60)
+        record_write_position()
+        assert last_write_position() == 2**60
+    finally:
+        store.delete(WRITE_POSITION_KEY)
