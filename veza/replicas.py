@@ -73,10 +73,13 @@ PROBE_INTERVAL_SECONDS = 1.0
 _use_replica: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "veza_use_replica", default=False
 )
-# The primary's WAL position a replica must have replayed to serve this request's reads.
+# The primary's WAL position a replica must have replayed to serve this request's reads, and
+# the database the request's first read chose: every read of one request then sees one
+# snapshot (a count and its page from the same database).
 _required_position: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "veza_required_position", default=None
 )
+_chosen: contextvars.ContextVar[dict | None] = contextvars.ContextVar("veza_chosen", default=None)
 
 
 def replica_aliases() -> list[str]:
@@ -89,9 +92,11 @@ def catalogue_read(*, replayed_at_least: int | None = None):
     ``replayed_at_least`` (the middleware's block, or a test's)."""
     token = _use_replica.set(True)
     position = _required_position.set(replayed_at_least)
+    chosen = _chosen.set({})
     try:
         yield
     finally:
+        _chosen.reset(chosen)
         _required_position.reset(position)
         _use_replica.reset(token)
 
@@ -209,8 +214,13 @@ class ReplicaRouter:
     def db_for_read(self, model, **hints):
         if not _use_replica.get():
             return None
-        # None when every replica is down, lagging or behind the last write: the primary.
-        return probes.pick(_required_position.get())
+        chosen = _chosen.get()
+        if chosen is None:
+            return probes.pick(_required_position.get())
+        if "alias" not in chosen:
+            # None when every replica is down, lagging or behind the last write: the primary.
+            chosen["alias"] = probes.pick(_required_position.get())
+        return chosen["alias"]
 
     def db_for_write(self, model, **hints):
         return "default"
