@@ -7,7 +7,8 @@ at most 8), GUNICORN_THREADS (4), GUNICORN_TIMEOUT (30 s), GUNICORN_GRACEFUL_TIM
 GUNICORN_KEEPALIVE (5 s; above the load balancer's idle timeout is wrong, below is fine),
 GUNICORN_WORKER_CLASS (gthread), GUNICORN_MAX_REQUESTS (0: workers are not recycled),
 GUNICORN_FORWARDED_ALLOW_IPS (the proxies whose X-Forwarded-* headers are trusted; default
-127.0.0.1), GUNICORN_LOG_LEVEL (info).
+127.0.0.1), GUNICORN_LOG_LEVEL (info), GUNICORN_DRAIN_SECONDS (0; behind a load balancer, longer
+than its health check's interval x fall count -- see "Deploys" below).
 
 Recycling (max_requests) is off, and refused with the gthread worker: a gthread worker that
 recycles drops the connections it has accepted but not yet read, keep-alive or not, and the
@@ -21,6 +22,8 @@ backlog for the next worker: no request is dropped.
 
 import multiprocessing
 import os
+import tempfile
+import time
 
 
 def _int(name: str, default: int) -> int:
@@ -61,3 +64,47 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # No query string (%(q)s) and no headers: signed download URLs and tokens stay out of logs.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%({x-request-id}o)s"'
 proxy_protocol = False
+
+# --- Deploys: leave the balancer before closing the socket --------------------------------
+# On SIGTERM gunicorn closes its listening socket at once and lets the workers finish what they
+# hold; a balancer that still sends there gets refused connections and resets (issue 25: 2,649
+# of 12,420 requests lost in a rolling restart). So the arbiter first creates the drain file,
+# which makes /readyz answer 503 in every worker (veza.health.draining), keeps serving for
+# GUNICORN_DRAIN_SECONDS while the balancer's health check takes the replica out, and only
+# then stops as before (graceful_timeout for the requests in flight).
+drain_seconds = _int("GUNICORN_DRAIN_SECONDS", 0)
+# One file per master, named here in the master so that every worker it forks inherits it (set,
+# not defaulted: a name inherited from a parent process would be another master's).
+os.environ["VEZA_DRAIN_FILE"] = os.path.join(
+    worker_tmp_dir or tempfile.gettempdir(), f"veza-drain-{os.getpid()}"
+)
+
+
+def _clear_drain_file() -> None:
+    try:
+        os.unlink(os.environ["VEZA_DRAIN_FILE"])
+    except FileNotFoundError:
+        pass
+
+
+def on_starting(server):
+    _clear_drain_file()  # a file left by a master killed with SIGKILL under the same pid
+
+
+def when_ready(server):
+    stop = server.handle_term  # raises StopIteration: the graceful stop
+
+    def drain_then_stop():
+        with open(os.environ["VEZA_DRAIN_FILE"], "w") as flag:
+            flag.write(str(os.getpid()))
+        server.log.info("draining: /readyz fails for %s s before the socket closes", drain_seconds)
+        # The master sleeps; the workers keep answering the requests the balancer still sends.
+        time.sleep(drain_seconds)
+        stop()
+
+    # The arbiter dispatches each queued signal to its handle_<name> attribute.
+    server.handle_term = drain_then_stop
+
+
+def on_exit(server):
+    _clear_drain_file()

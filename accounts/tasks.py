@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 
 from accounts import sessions
+from veza.effects import once, task_effect_key
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,13 @@ def send_templated_email(self, *, template: str, to: list[str], context: dict) -
     html = render_to_string(f"email/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to)
     message.attach_alternative(html, "text/html")
-    message.send()
+    # A task redelivered after its worker died does not send the same email again; the
+    # recipients are in the key because a notification task sends one email per recipient.
+    with once(task_effect_key("email", template, ",".join(to))) as first:
+        if not first:
+            logger.info("email %s already sent by an earlier delivery of this task", template)
+            return
+        message.send()
     logger.info("sent email %s", template)
 
 

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 
 from invoicing.documents import invoice_pdf
 from invoicing.selectors import order_invoice
+from veza.effects import once, task_effect_key
 from veza.money import format_money
 
 logger = logging.getLogger(__name__)
@@ -42,5 +43,9 @@ def send_order_confirmation(self, *, order_id: str) -> None:
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [buyer.email])
     message.attach_alternative(html, "text/html")
     message.attach(f"{invoice.number}.pdf", invoice_pdf(invoice), "application/pdf")
-    message.send()
+    # Sent once even when the task is redelivered after its worker died (veza.effects).
+    with once(task_effect_key("order-confirmation", str(invoice.order_id))) as first:
+        if not first:
+            return
+        message.send()
     logger.info("sent the order confirmation of %s with invoice %s", order_id, invoice.number)

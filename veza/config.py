@@ -21,6 +21,9 @@ DEV_PLATFORM_LEGAL_NAME = "Veza SAS (development)"
 DEV_PLATFORM_ADDRESS = "1 rue de l'Exemple, 75001 Paris, France"
 APP_ENVS = ("development", "test", "staging", "production")
 MIN_JWT_SECRET_LENGTH = 32
+# The longest time limit of any task (privacy.tasks.build_export); a test holds every
+# registered task to it, so the broker's visibility timeout can be checked here, at start-up.
+LONGEST_TASK_SECONDS = 2 * 3600
 
 logger = logging.getLogger(__name__)
 
@@ -155,12 +158,46 @@ def problems(settings: dict) -> list[str]:
         found.append("MODERATION_STRIKES must be at least 1.")
     if settings.get("REPORT_RATE_LIMIT_PER_HOUR", 1) < 1:
         found.append("REPORT_RATE_LIMIT_PER_HOUR must be at least 1.")
+    found.extend(_replica_problems(settings))
     if settings.get("MEDIA_STORAGE_PROBLEM"):
         found.append(settings["MEDIA_STORAGE_PROBLEM"])
     if settings["CLAMAV_REQUIRED"] and not settings["CLAMAV_ADDRESS"]:
         found.append("CLAMAV_REQUIRED=true needs CLAMAV_ADDRESS (host:port or a unix socket path).")
     if app_env == "production":
         found.extend(_production_problems(settings))
+    return found
+
+
+def _replica_problems(settings: dict) -> list[str]:
+    found = []
+    if settings.get("REPLICA_STICKY_SECONDS", 0) < 0:
+        found.append("REPLICA_STICKY_SECONDS must be zero or a positive number of seconds.")
+    if settings.get("REPLICA_MAX_LAG_SECONDS", 1) <= 0:
+        found.append("REPLICA_MAX_LAG_SECONDS must be a positive number of seconds.")
+    databases = settings.get("DATABASES", {})
+    primary = databases.get("default", {}).get("ENGINE", "")
+    for alias, database in databases.items():
+        if alias != "default" and not database.get("ENGINE", "").endswith("postgresql"):
+            found.append(
+                f"DATABASE_REPLICA_URLS must name PostgreSQL streaming replicas ({alias} is "
+                f"{database.get('ENGINE', '?')})."
+            )
+    if settings.get("DATABASE_REPLICA_URLS") and not primary.endswith("postgresql"):
+        found.append("DATABASE_REPLICA_URLS needs DATABASE_URL to name their PostgreSQL primary.")
+    if settings.get("DATABASE_REPLICA_URLS") and not settings.get("REDIS_URL"):
+        found.append(
+            "DATABASE_REPLICA_URLS needs REDIS_URL: every web replica must see which clients "
+            "just wrote and the last write's position, or readers would get stale pages."
+        )
+    longest = max(LONGEST_TASK_SECONDS, settings.get("CELERY_TASK_TIME_LIMIT") or 0)
+    visibility = settings.get("CELERY_VISIBILITY_TIMEOUT")
+    if visibility is not None and visibility <= longest:
+        found.append(
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility} s) must be above the longest task's time "
+            f"limit ({longest} s): a task still running would be delivered a second time."
+        )
+    if settings.get("BEAT_LOCK_SECONDS", 30) < 5:
+        found.append("BEAT_LOCK_SECONDS must be at least 5.")
     return found
 
 

@@ -1,5 +1,6 @@
 """Liveness, readiness and status endpoints (no /api/v1 prefix)."""
 
+import os
 import time
 
 import httpx
@@ -14,6 +15,8 @@ from rest_framework.decorators import (
     throttle_classes,
 )
 from rest_framework.response import Response
+
+from veza.replicas import replica_states
 
 STARTED_AT = time.monotonic()
 
@@ -73,6 +76,11 @@ def check_http(url: str) -> str | None:
     return None if response.status_code < 500 else f"HTTP {response.status_code}"
 
 
+def draining() -> bool:
+    """gunicorn was told to stop (gunicorn.conf.py): leave the balancer before the socket closes."""
+    return bool(settings.DRAIN_FLAG_FILE) and os.path.exists(settings.DRAIN_FLAG_FILE)
+
+
 def _state(error: str | None, enabled: bool = True) -> dict:
     if not enabled:
         return {"status": "disabled"}
@@ -123,12 +131,19 @@ def readyz(request):
         "cache": _state(check_cache(), enabled=bool(settings.REDIS_URL)),
         "broker": _state(check_broker(), enabled=bool(settings.CELERY_BROKER_URL)),
     }
-    failing = [name for name, state in checks.items() if state["status"] == "down"]
+    replicas = replica_states(fresh=True)
+    if replicas:
+        # Named, never failing: catalogue reads fall back to the primary without them.
+        checks["replicas"] = replicas
+    failing = [name for name, state in checks.items() if state.get("status") == "down"]
+    if draining():
+        failing.append("draining")
     if failing:
+        reason = "shutting down" if failing == ["draining"] else f"{', '.join(failing)} unreachable"
         return Response(
             {
                 "status": "unavailable",
-                "detail": f"Not ready: {', '.join(failing)} unreachable.",
+                "detail": f"Not ready: {reason}.",
                 "code": "not_ready",
                 "failing": failing,
                 "checks": checks,
@@ -171,6 +186,10 @@ def status_view(request):
         ),
     }
     degraded = any(d["status"] == "down" for d in deps.values())
+    replicas = replica_states(fresh=True)
+    if replicas:
+        deps["replicas"] = replicas
+        degraded = degraded or any(r["status"] != "ok" for r in replicas.values())
     return Response(
         {
             "status": "degraded" if degraded else "ok",

@@ -134,6 +134,34 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+# --- read replicas and PgBouncer (veza.replicas; README "Scaling out") --------------------
+# Behind PgBouncer in transaction mode a transaction may run on any server connection: no
+# server-side cursors (a named cursor outlives its transaction's connection).
+DISABLE_SERVER_SIDE_CURSORS = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DISABLE_SERVER_SIDE_CURSORS
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+REPLICA_STICKY_SECONDS = env.float("REPLICA_STICKY_SECONDS", default=5.0)
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = environ.Env.db_url_config(_url)
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        # A replica that does not answer is skipped, so it may not hold a request long.
+        _replica.setdefault("OPTIONS", {})["connect_timeout"] = 2
+        _replica["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+        _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["DISABLE_SERVER_SIDE_CURSORS"] = DISABLE_SERVER_SIDE_CURSORS
+    # The test runner gives a replica no database of its own: it reads the primary's.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["veza.replicas.ReplicaRouter"]
+    # Inside authentication (a session user's writes are remembered too), around the views.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "veza.replicas.CatalogueReadMiddleware",
+    )
+
 # --- cache, rate-limit store --------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -433,6 +461,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message a worker took but never acknowledged (the worker was SIGKILLed, its machine lost)
+# goes back to the queue after this many seconds: above the longest task's time limit
+# (privacy.tasks.build_export, 2 h), or a task still running would be started a second time.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Only the beat holding a lock with expiry in Redis sends periodic jobs (veza.beat): a second
+# beat started by mistake waits, and takes over when the first one dies.
+CELERY_BEAT_SCHEDULER = "veza.beat:LeaderScheduler"
+BEAT_LOCK_URL = env.str("BEAT_LOCK_URL", default="") or REDIS_URL or CELERY_BROKER_URL
+BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
+# Deployments sharing one Redis keep their beats apart, as CELERY_TASK_DEFAULT_QUEUE does.
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="veza:beat-leader")
 CELERY_BEAT_SCHEDULE = {
     "fail-stuck-processing-tracks": {
         "task": "tracks.tasks.fail_stuck_processing_tracks",
@@ -490,7 +531,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.flush_expired_tokens",
         "schedule": 24 * 3600.0,
     },
+    "purge-task-effects": {
+        "task": "veza.tasks.purge_task_effects",
+        "schedule": 24 * 3600.0,
+    },
 }
+
+# --- deploys (gunicorn.conf.py) ----------------------------------------------------------
+# gunicorn creates this file when it is told to stop: /readyz then answers 503 so that the
+# load balancer takes the replica out before its socket closes (README "Scaling out").
+DRAIN_FLAG_FILE = env.str("VEZA_DRAIN_FILE", default="")
 
 # --- observability ------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

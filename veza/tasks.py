@@ -1,9 +1,13 @@
 """Enqueueing helpers shared by the apps."""
 
 import logging
+from datetime import timedelta
 
-from celery import current_app
+from celery import current_app, shared_task
+from django.conf import settings
 from django.db import transaction
+
+from veza.effects import purge_task_effects as purge_effects
 
 logger = logging.getLogger(__name__)
 
@@ -43,3 +47,9 @@ def inside_transaction() -> bool:
     from django.db import connection
 
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+@shared_task
+def purge_task_effects() -> int:
+    """Beat: forget effect receipts long after any redelivery could need them."""
+    return purge_effects(older_than=timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT) * 8)

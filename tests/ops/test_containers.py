@@ -21,7 +21,19 @@ def dockerfile() -> str:
 
 
 def test_compose_has_every_service(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "minio", "minio-setup"} | APP_SERVICES
+    assert (
+        set(compose["services"])
+        == {
+            "postgres",
+            "postgres-replica",
+            "pgbouncer",
+            "haproxy",
+            "redis",
+            "minio",
+            "minio-setup",
+        }
+        | APP_SERVICES
+    )
 
 
 def test_app_services_run_the_right_commands(compose):
@@ -131,3 +143,80 @@ def test_dockerfile_is_multi_stage_non_root_and_healthchecked(dockerfile):
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".env", ".git", ".venv", "db.sqlite3", "media/"} <= ignored
+
+
+# --- many machines: the same topology as scripts/cluster.sh (README "Scaling out") --------
+
+
+def test_the_balancer_uses_the_repositorys_haproxy_cfg_over_both_web_replicas(compose):
+    haproxy = compose["services"]["haproxy"]
+    assert "./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in haproxy["volumes"]
+    # Compose names the replicas veza-web-1 and veza-web-2 (project "veza", two replicas).
+    assert compose["name"] == "veza"
+    assert compose["services"]["web"]["deploy"]["replicas"] == "${WEB_REPLICAS:-2}"
+    assert {haproxy["environment"]["WEB_A_ADDR"], haproxy["environment"]["WEB_B_ADDR"]} == {
+        "veza-web-1:8000",
+        "veza-web-2:8000",
+    }
+    assert haproxy["depends_on"]["web"]["condition"] == "service_healthy"
+    config = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    for line in (
+        "balance roundrobin",
+        "option forwardfor",
+        "http-check send meth GET uri /readyz",
+        "option redispatch",
+        "retry-on conn-failure",
+        "http-request disable-l7-retry unless METH_GET",
+    ):
+        assert line in config, line
+
+
+def test_the_app_reads_through_pgbouncer_and_a_streaming_replica_behind_one_proxy(compose):
+    services = compose["services"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert "@pgbouncer:5432/" in env["DATABASE_URL"], name
+        assert "@postgres-replica:5432/" in env["DATABASE_REPLICA_URLS"], name
+        assert env["DISABLE_SERVER_SIDE_CURSORS"] == "true", name
+        assert env["TRUSTED_PROXY_COUNT"] == "1", name
+    assert "@postgres:5432/" in services["migrate"]["environment"]["DATABASE_URL"]
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    assert "pg_basebackup" in services["postgres-replica"]["command"][0]
+    assert "wal_level=replica" in services["postgres"]["command"]
+    assert services["web"]["environment"]["GUNICORN_DRAIN_SECONDS"] == "3"
+
+
+def test_the_cluster_script_runs_the_same_settings_as_compose():
+    script = (ROOT / "scripts" / "cluster.sh").read_text()
+    for setting in (
+        "DISABLE_SERVER_SIDE_CURSORS=true",
+        "TRUSTED_PROXY_COUNT=1",
+        "DATABASE_REPLICA_URLS=",
+        "GUNICORN_DRAIN_SECONDS=",
+        "pool_mode = transaction",
+        "pg_basebackup",
+        "-f deploy/haproxy.cfg",
+    ):
+        assert setting in script, setting
+
+
+def test_haproxy_accepts_the_configuration(tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("haproxy"):
+        pytest.skip("haproxy is not installed (scripts/cluster.sh installs it)")
+    env = {
+        "HAPROXY_BIND": "127.0.0.1:65001",
+        "HAPROXY_STATS_BIND": "127.0.0.1:65002",
+        "WEB_A_ADDR": "127.0.0.1:1",
+        "WEB_B_ADDR": "127.0.0.1:2",
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    }
+    result = subprocess.run(
+        ["haproxy", "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

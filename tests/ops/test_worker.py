@@ -83,6 +83,8 @@ def celery_env(tmp_path) -> dict:
         DATABASE_URL=_test_database_url(),
         CELERY_BROKER_URL=BROKER,
         CELERY_TASK_DEFAULT_QUEUE=QUEUE,
+        # This run's own beat lock: a beat of another run on the same Redis does not hold it.
+        BEAT_LOCK_KEY=f"veza:beat-leader:{QUEUE}",
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
         LOG_FORMAT="plain",
