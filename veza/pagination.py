@@ -131,6 +131,8 @@ class VezaPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
+        # Always sent (next/previous as null at the ends); only count_is_estimate may be absent.
+        schema["required"] = ["count", "next", "previous", "results"]
         schema["properties"]["count_is_estimate"] = {
             "type": "boolean",
             "description": "Present and true when `count` is an estimate (past "

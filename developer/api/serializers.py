@@ -19,6 +19,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
     class Meta:
         model = APIKey
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at"]
+        read_only_fields = fields
 
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
@@ -26,6 +27,7 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
     class Meta(ApiKeyOutput.Meta):
         fields = ["id", "name", "prefix", "key", "scopes", "created_at"]
+        read_only_fields = fields
 
 
 class WebhookEndpointInput(serializers.Serializer):
@@ -59,6 +61,7 @@ class WebhookEndpointOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 class WebhookEndpointCreatedOutput(WebhookEndpointOutput):
@@ -68,6 +71,7 @@ class WebhookEndpointCreatedOutput(WebhookEndpointOutput):
 
     class Meta(WebhookEndpointOutput.Meta):
         fields = [*WebhookEndpointOutput.Meta.fields, "secret"]
+        read_only_fields = fields
 
 
 class WebhookDeliveryAttemptOutput(serializers.ModelSerializer):
@@ -77,6 +81,7 @@ class WebhookDeliveryAttemptOutput(serializers.ModelSerializer):
     class Meta:
         model = WebhookDeliveryAttempt
         fields = ["attempted_at", "response_status_code", "duration_ms", "error"]
+        read_only_fields = fields
 
 
 class WebhookDeliveryOutput(serializers.ModelSerializer):
@@ -111,6 +116,7 @@ class WebhookDeliveryOutput(serializers.ModelSerializer):
             "next_retry_at",
             "created_at",
         ]
+        read_only_fields = fields
 
     def get_next_retry_at(self, delivery) -> str | None:
         if delivery.status != WebhookDelivery.Status.PENDING or delivery.next_attempt_at is None:

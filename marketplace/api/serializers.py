@@ -42,6 +42,7 @@ class ProductOutput(serializers.ModelSerializer):
             "vat_rate",
             "gross_price",
         ]
+        read_only_fields = fields
 
     def _rate(self):
         """The VAT rate the view put in the context for its ?country, or None."""
@@ -122,6 +123,7 @@ class OrderItemOutput(serializers.ModelSerializer):
             "seller",
             "refunded",
         ]
+        read_only_fields = fields
 
     def get_vat_rate(self, item: OrderItem) -> str:
         return vat.format_rate(item.vat_rate)
@@ -181,6 +183,7 @@ class OrderOutput(serializers.ModelSerializer):
             "disputes",
             "invoices",
         ]
+        read_only_fields = fields
 
 
 class OrderItemInput(serializers.Serializer):
@@ -250,6 +253,7 @@ class LicenseOutput(serializers.ModelSerializer):
     class Meta:
         model = License
         fields = ["id", "product", "order_id", "granted_at", "revoked_at", "is_active"]
+        read_only_fields = fields
 
 
 class SignedUrlOutput(serializers.Serializer):

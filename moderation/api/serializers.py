@@ -39,6 +39,7 @@ class ReportCreatedOutput(serializers.ModelSerializer):
     class Meta:
         model = Report
         fields = ["id", "status", "created_at"]
+        read_only_fields = fields
 
 
 class AppealSummaryOutput(serializers.ModelSerializer):
@@ -47,6 +48,7 @@ class AppealSummaryOutput(serializers.ModelSerializer):
     class Meta:
         model = Appeal
         fields = ["id", "status", "outcome"]
+        read_only_fields = fields
 
     def to_representation(self, instance):
         body = super().to_representation(instance)
@@ -78,6 +80,7 @@ class DecisionOutput(serializers.ModelSerializer):
             "reversed",
             "appeal",
         ]
+        read_only_fields = fields
 
     def get_appeal(self, decision) -> AppealSummaryOutput(allow_null=True):  # type: ignore[valid-type]
         appeal = getattr(decision, "appeal", None) if hasattr(decision, "appeal") else None
@@ -101,6 +104,7 @@ class ModeratorDecisionOutput(DecisionOutput):
             "hidden",
             "reports",
         ]
+        read_only_fields = fields
 
     def get_reports(self, decision) -> list[str]:
         return [str(pk) for pk in decision.reports.values_list("pk", flat=True)]
@@ -131,6 +135,7 @@ class ModerationReportOutput(serializers.ModelSerializer):
             "decision_id",
             "decision_action",
         ]
+        read_only_fields = fields
 
     def get_decision_action(self, report) -> str | None:
         return report.decision.action if report.decision_id else None
@@ -180,6 +185,7 @@ class AppealOutput(serializers.ModelSerializer):
             "created_at",
             "decided_at",
         ]
+        read_only_fields = fields
 
     def get_outcome(self, appeal) -> str | None:
         return appeal.outcome or None
@@ -197,8 +203,6 @@ class StatsQueryInput(serializers.Serializer):
 
 
 class TransparencyOutput(serializers.Serializer):
-    period_from = serializers.DateTimeField()
-    period_to = serializers.DateTimeField()
     reports = serializers.IntegerField()
     reports_by_category = serializers.DictField(child=serializers.IntegerField())
     reports_by_target_type = serializers.DictField(child=serializers.IntegerField())
@@ -212,7 +216,11 @@ class TransparencyOutput(serializers.Serializer):
     decisions_reversed = serializers.IntegerField()
     suspensions = serializers.IntegerField()
 
-    def to_representation(self, instance):
-        body = super().to_representation(instance)
-        # The query's own names: ?from=&to= give back "from" and "to".
-        return {"from": body.pop("period_from"), "to": body.pop("period_to"), **body}
+    def get_fields(self):
+        # The query's own names: ?from=&to= give back "from" and "to" (Python keywords, so not
+        # class attributes); declared here so the schema names them as the body does.
+        return {
+            "from": serializers.DateTimeField(source="period_from"),
+            "to": serializers.DateTimeField(source="period_to"),
+            **super().get_fields(),
+        }

@@ -56,6 +56,7 @@ class TransferOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 class WebhookReceiptOutput(serializers.Serializer):
@@ -81,6 +82,7 @@ class RefundOutput(serializers.ModelSerializer):
             "succeeded_at",
             "failed_at",
         ]
+        read_only_fields = fields
 
     def get_items(self, refund: Refund) -> list[str]:
         return [str(ri.order_item_id) for ri in refund.refund_items.all()]
@@ -103,6 +105,7 @@ class DisputeOutput(serializers.ModelSerializer):
             "opened_at",
             "closed_at",
         ]
+        read_only_fields = fields
 
 
 class PayoutMethodInput(serializers.Serializer):
@@ -118,6 +121,7 @@ class PayoutMethodOutput(serializers.ModelSerializer):
     class Meta:
         model = PayoutMethod
         fields = ["payout_type", "status", "payouts_paused", "updated_at"]
+        read_only_fields = fields
         extra_kwargs = {
             "status": {
                 "help_text": "`needs_update`: the provider refused this method (a lapsed "
@@ -139,6 +143,7 @@ class PayoutOutput(serializers.ModelSerializer):
             "created_at",
             "paid_at",
         ]
+        read_only_fields = fields
 
 
 class StatementQuery(serializers.Serializer):
