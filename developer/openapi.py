@@ -1,12 +1,55 @@
-"""The schema's side of API keys: the ``Api-Key`` security scheme and each operation's scope
-(an ``x-scopes`` extension plus a line of its description)."""
+"""The project's AutoSchema: the ``Api-Key`` security scheme and each operation's scope (an
+``x-scopes`` extension plus a line of its description), public operations marked as such, and
+every error status an operation can answer, with the ``{"detail", "code"}`` body and its codes
+as an enum."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import permissions
 
+from veza.api_errors import ErrorOutput, ErrorResponse
 from veza.scopes import Undeclared, required_scope
 
 SCHEME_NAME = "apiKeyAuth"
+
+# What each status answers whatever the operation (veza.exceptions, DRF, simplejwt, the API-key
+# permission); a view's ErrorResponse adds its domain codes.
+GENERIC_CODES: dict[str, tuple[str, ...]] = {
+    "400": ("invalid", "parse_error", "bad_request", "too_many_fields"),
+    "401": (
+        "not_authenticated",
+        "authentication_failed",
+        "token_not_valid",
+        "user_not_found",
+        "user_inactive",
+        "invalid_api_key",
+    ),
+    "403": ("permission_denied", "api_key_not_allowed", "insufficient_scope"),
+    "404": ("not_found",),
+    "405": ("method_not_allowed",),
+    "406": ("not_acceptable",),
+    "409": (),
+    "413": ("request_too_large",),
+    "415": ("unsupported_media_type",),
+    "429": ("throttled",),
+}
+DESCRIPTIONS = {
+    "400": "Invalid input: `{detail, code}`, with per-field messages when `code` is `invalid`",
+    "401": "Missing, invalid, expired or revoked credentials",
+    "403": "Authenticated but not allowed (or an API key without the scope)",
+    "404": "Not found, or not yours to see (also a page past the last one)",
+    "413": "The request body is too large",
+    "415": "A body of a media type the operation does not accept",
+    "429": "Rate limited; retry after `Retry-After` seconds",
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+    }
+}
+PUBLIC_PERMISSIONS = (permissions.AllowAny,)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -32,6 +75,9 @@ class VezaAutoSchema(AutoSchema):
         except Undeclared:
             return None
 
+    def _authenticates(self) -> bool:
+        return bool(getattr(self.view, "authentication_classes", ()))
+
     def get_auth(self):
         auth = super().get_auth()
         if self._key_scope() is None:
@@ -49,4 +95,67 @@ class VezaAutoSchema(AutoSchema):
         if operation is not None:
             scope = self._key_scope()
             operation["x-scopes"] = [scope] if scope else []
+            operation["responses"] = self._with_errors(operation)
         return operation
+
+    def _declared_codes(self) -> dict[str, set[str]]:
+        declared = self.get_response_serializers()
+        codes: dict[str, set[str]] = {}
+        if isinstance(declared, dict):
+            for status, response in declared.items():
+                status = str(status[0] if isinstance(status, tuple) else status)
+                if isinstance(response, ErrorResponse):
+                    codes.setdefault(status, set()).update(response.codes)
+        return codes
+
+    def _possible_errors(self, operation: dict) -> set[str]:
+        """The statuses every operation of this shape can answer, declared or not."""
+        parameters = operation.get("parameters", [])
+        statuses = set()
+        if self._authenticates():
+            # A bad or revoked token is refused anywhere; an API key lacking the scope too.
+            statuses |= {"401", "403"}
+        if getattr(self.view, "throttle_classes", ()):
+            statuses.add("429")
+        if "requestBody" in operation:
+            statuses |= {"400", "413", "415"}
+        if any(parameter["in"] == "query" for parameter in parameters):
+            statuses.add("400")
+        if any(parameter["in"] == "path" for parameter in parameters) or any(
+            parameter["name"] == "page" for parameter in parameters
+        ):
+            statuses.add("404")
+        return statuses
+
+    def _with_errors(self, operation: dict) -> dict:
+        responses = dict(operation.get("responses", {}))
+        for status in self._possible_errors(operation):
+            responses.setdefault(status, {"description": DESCRIPTIONS.get(status, "")})
+        declared = self._declared_codes()
+        error_ref = self.resolve_serializer(ErrorOutput, "response").ref
+        for status, response in responses.items():
+            if not status.isdigit() or int(status) < 400:
+                continue
+            content = response.get("content", {}).get("application/json", {})
+            own_body = content.get("schema") not in (None, error_ref)
+            if own_body:
+                continue  # a richer body of its own (a refused erasure names what remains)
+            codes = sorted(set(GENERIC_CODES.get(status, ())) | declared.get(status, set()))
+            schema = error_ref
+            if codes:
+                schema = {
+                    "allOf": [
+                        error_ref,
+                        {
+                            "type": "object",
+                            "properties": {"code": {"type": "string", "enum": codes}},
+                            "required": ["code"],
+                        },
+                    ]
+                }
+            response["content"] = {"application/json": {"schema": schema}}
+            if not response.get("description"):
+                response["description"] = DESCRIPTIONS.get(status, "Error")
+            if status == "429":
+                response["headers"] = {**response.get("headers", {}), **RETRY_AFTER}
+        return dict(sorted(responses.items()))

@@ -13,8 +13,14 @@ username_validator = RegexValidator(
 )
 
 
+AVATAR_URL_HELP = 'An http(s) URL, or "" when the user set none.'
+
+
 class UserOutput(serializers.ModelSerializer):
     """The user as seen by itself (or an admin): includes the email."""
+
+    # Not `format: uri`: the column is blank (not null) when there is no avatar.
+    avatar_url = serializers.CharField(read_only=True, help_text=AVATAR_URL_HELP)
 
     class Meta:
         model = User
@@ -50,6 +56,8 @@ class SessionOutput(serializers.ModelSerializer):
 
 class PublicUserOutput(serializers.ModelSerializer):
     """A public profile: never the email."""
+
+    avatar_url = serializers.CharField(read_only=True, help_text=AVATAR_URL_HELP)
 
     class Meta:
         model = User

@@ -173,7 +173,7 @@ class CheckUsernameView(APIView):
     api_key_scopes = NO_API_KEYS
 
     @extend_schema(
-        parameters=[OpenApiParameter("username", str, required=True)],
+        parameters=[s.UsernameQuery],
         responses={200: s.AvailabilityOutput, **_errors(400)},
     )
     def get(self, request):

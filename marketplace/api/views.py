@@ -34,7 +34,7 @@ from payments.disputes.selectors import dispute_visible_to, disputes_of_orders
 from payments.refunds.selectors import refund_visible_to, refunds_of_orders
 from payments.refunds.services import request_refund
 from tracks.upload_slots import upload_slot
-from veza import uploads
+from veza import countries, uploads
 from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
@@ -57,6 +57,7 @@ def _errors(*codes):
 COUNTRY_PARAMETER = OpenApiParameter(
     "country",
     str,
+    enum=countries.ACCEPTED_CODES,
     description="ISO 3166-1 alpha-2 (e.g. DE): adds `vat_rate` and `gross_price` (the consumer "
     "price in that country today) to each product; without it they are null. An unknown code "
     "is 400 `invalid_country`.",
