@@ -20,6 +20,7 @@ from accounts.tokens import (
     issue_tokens,
     session_id_of,
 )
+from veza.api_errors import ErrorResponse
 from veza.permissions import IsAdminRole
 from veza.scopes import NO_API_KEYS
 from veza.throttling import GlobalRateThrottle
@@ -64,7 +65,11 @@ class LoginView(APIView):
 
     @extend_schema(
         request=s.LoginInput,
-        responses={200: s.AuthOutput, **_errors(400, 401, 429)},
+        responses={
+            200: s.AuthOutput,
+            401: ErrorResponse("Wrong email or password", "invalid_credentials"),
+            **_errors(400, 429),
+        },
         description="Sign in: starts a session (`/auth/sessions`), whose id both tokens carry "
         "as the `sid` claim.",
     )
@@ -187,7 +192,10 @@ class CheckUsernameView(APIView):
 class VerifyEmailView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.TokenInput, responses={200: s.UserOutput, **_errors(400)})
+    @extend_schema(
+        request=s.TokenInput,
+        responses={200: s.UserOutput, 400: ErrorResponse("", "invalid_token")},
+    )
     def post(self, request):
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -227,7 +235,10 @@ class PasswordResetRequestView(APIView):
 class PasswordResetView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.ResetInput, responses={200: s.MessageOutput, **_errors(400)})
+    @extend_schema(
+        request=s.ResetInput,
+        responses={200: s.MessageOutput, 400: ErrorResponse("", "invalid_token")},
+    )
     def post(self, request):
         data = s.ResetInput(data=request.data)
         data.is_valid(raise_exception=True)

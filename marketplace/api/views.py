@@ -35,6 +35,7 @@ from payments.refunds.selectors import refund_visible_to, refunds_of_orders
 from payments.refunds.services import request_refund
 from tracks.upload_slots import upload_slot
 from veza import countries, uploads
+from veza.api_errors import ErrorResponse
 from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
@@ -68,13 +69,23 @@ COUNTRY_PARAMETER = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(
         parameters=[COUNTRY_PARAMETER],
-        responses={200: s.ProductOutput(many=True), **_errors(400)},
+        responses={200: s.ProductOutput(many=True), 400: ErrorResponse("", "invalid_country")},
     ),
     retrieve=extend_schema(
-        parameters=[COUNTRY_PARAMETER], responses={200: s.ProductOutput, **_errors(400, 404)}
+        parameters=[COUNTRY_PARAMETER],
+        responses={
+            200: s.ProductOutput,
+            400: ErrorResponse("", "invalid_country"),
+            **_errors(404),
+        },
     ),
     create=extend_schema(
-        request=s.ProductInput, responses={201: s.ProductOutput, **_errors(400, 401, 403)}
+        request=s.ProductInput,
+        responses={
+            201: s.ProductOutput,
+            403: ErrorResponse("Not a creator, or suspended", "account_suspended"),
+            **_errors(400, 401),
+        },
     ),
     partial_update=extend_schema(
         request=s.ProductInput(partial=True),
@@ -184,7 +195,18 @@ class ProductViewSet(
     retrieve=extend_schema(responses={200: s.OrderOutput, **_errors(401, 404)}),
     create=extend_schema(
         request=s.OrderInput,
-        responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)},
+        responses={
+            201: s.OrderCreatedOutput,
+            400: ErrorResponse(
+                "The order is refused",
+                "invalid_order",
+                "invalid_country",
+                "invalid_vat_number",
+                "billing_country_required",
+            ),
+            502: ErrorResponse("The payment provider refused", "psp_error"),
+            **_errors(401),
+        },
         description="Places an order of net-priced products and creates the provider payment "
         "for its total, VAT included: per item round_half_up(price × rate / 100) at the "
         "standard rate of the buyer's country that day (the order's `billing_country`, else "
@@ -242,7 +264,16 @@ class OrderViewSet(
                 s.RefundRequestedOutput,
                 description="Provider outcome unknown: pending, settled by reconciliation",
             ),
-            **_errors(400, 401, 403, 404, 502),
+            400: ErrorResponse(
+                "The refund is refused",
+                "refund_already_requested",
+                "order_not_refundable",
+                "refund_window_expired",
+                "order_disputed",
+                "invalid_refund_items",
+            ),
+            502: ErrorResponse("The payment provider refused", "psp_error"),
+            **_errors(401, 403, 404),
         },
         description=(
             "Opens a refund (`pending`) and asks the payment provider. The refund becomes "
