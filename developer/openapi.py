@@ -3,9 +3,11 @@
 every error status an operation can answer, with the ``{"detail", "code"}`` body and its codes
 as an enum."""
 
+from types import SimpleNamespace
+
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import permissions
 
 from veza.api_errors import ErrorOutput, ErrorResponse
 from veza.scopes import Undeclared, required_scope
@@ -49,7 +51,6 @@ RETRY_AFTER = {
         "required": True,
     }
 }
-PUBLIC_PERMISSIONS = (permissions.AllowAny,)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -78,10 +79,25 @@ class VezaAutoSchema(AutoSchema):
     def _authenticates(self) -> bool:
         return bool(getattr(self.view, "authentication_classes", ()))
 
+    def _open_to_anonymous(self) -> bool:
+        """Whether every permission of the view lets an anonymous request of this method in,
+        asked of the permission classes themselves (AllowAny, IsAuthenticatedOrReadOnly on a
+        read, the project's own) rather than guessed from their names."""
+        request = SimpleNamespace(method=self.method, user=AnonymousUser(), auth=None)
+        try:
+            return all(
+                permission.has_permission(request, self.view)
+                for permission in self.view.get_permissions()
+            )
+        except Exception:  # noqa: BLE001 - a permission that needs a real request: not public
+            return False
+
     def get_auth(self):
         auth = super().get_auth()
         if self._key_scope() is None:
             auth = [entry for entry in auth if SCHEME_NAME not in entry]
+        if auth and {} not in auth and self._open_to_anonymous():
+            auth.append({})  # credentials optional: the public lists and details
         return auth
 
     def get_description(self):
@@ -122,7 +138,9 @@ class VezaAutoSchema(AutoSchema):
         if any(parameter["in"] == "query" for parameter in parameters):
             statuses.add("400")
         if any(parameter["in"] == "path" for parameter in parameters) or any(
-            parameter["name"] == "page" for parameter in parameters
+            # an unknown page, or a ?format= no renderer answers (DRF's content negotiation)
+            parameter["name"] in ("page", "format")
+            for parameter in parameters
         ):
             statuses.add("404")
         return statuses

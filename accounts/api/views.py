@@ -298,13 +298,23 @@ class UserDetailView(APIView):
         return Response(s.PublicUserOutput(_visible_profile(request, self.get_object(pk))).data)
 
     @extend_schema(
-        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+        request=s.UserUpdateInput,
+        responses={
+            200: s.UserOutput,
+            403: ErrorResponse("Not the owner, or a role change refused", "role_change_forbidden"),
+            **_errors(400, 401, 404),
+        },
     )
     def put(self, request, pk):
         return self._update(request, pk)
 
     @extend_schema(
-        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+        request=s.UserUpdateInput,
+        responses={
+            200: s.UserOutput,
+            403: ErrorResponse("Not the owner, or a role change refused", "role_change_forbidden"),
+            **_errors(400, 401, 404),
+        },
     )
     def patch(self, request, pk):
         return self._update(request, pk)

@@ -8,7 +8,10 @@ from veza.scopes import SCOPES
 class ApiKeyInput(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=SCOPES), allow_empty=False, max_length=len(SCOPES)
+        child=serializers.ChoiceField(choices=SCOPES),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(SCOPES),
     )
 
 
@@ -35,6 +38,7 @@ class WebhookEndpointInput(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
         allow_empty=False,
+        min_length=1,
         max_length=len(EVENT_TYPES),
     )
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)

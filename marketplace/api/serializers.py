@@ -191,7 +191,7 @@ class OrderItemInput(serializers.Serializer):
 
 
 class OrderInput(serializers.Serializer):
-    items = OrderItemInput(many=True, allow_empty=False, max_length=50)
+    items = OrderItemInput(many=True, allow_empty=False, min_length=1, max_length=50)
     billing_country = serializers.CharField(
         required=False,
         allow_blank=True,

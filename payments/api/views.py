@@ -20,6 +20,7 @@ from payments.models import Payout, SellerTransfer
 from payments.payouts.methods import method_of, set_payout_method
 from payments.payouts.selectors import balance_summary, payouts_visible_to, transfers_of
 from payments.statements import statement_seller
+from veza.api_errors import ErrorResponse
 from veza.permissions import IsCreatorRole
 from veza.scopes import NO_API_KEYS, SELLER_READ, read_only
 
@@ -48,7 +49,7 @@ class HyperswitchWebhookView(APIView):
         responses={
             200: s.WebhookReceiptOutput,
             400: OpenApiResponse(description="Not a JSON object, or a refund event without id"),
-            401: OpenApiResponse(description="Missing or invalid signature; nothing stored"),
+            401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
         },
     )
     def post(self, request):

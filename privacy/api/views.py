@@ -84,8 +84,8 @@ class ExportDownloadView(APIView):
             (200, "application/zip"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The ZIP, as an attachment"
             ),
-            404: OpenApiResponse(description="`export_link_invalid`: tampered or unknown"),
-            410: OpenApiResponse(description="`export_expired`: past expires_at"),
+            404: ErrorResponse("Tampered or unknown", "export_link_invalid"),
+            410: ErrorResponse("Past expires_at", "export_expired"),
         },
     )
     def get(self, request, pk):
