@@ -103,7 +103,7 @@ class EstimatedCountPaginator(Paginator):
             return int(number)
 
 
-POSITIVE_INTEGER = re.compile(r"^[1-9][0-9]{0,9}$")
+POSITIVE_INTEGER = re.compile(r"^[1-9][0-9]*$")
 
 
 class VezaPagination(PageNumberPagination):

@@ -157,7 +157,17 @@ class ProductViewSet(
 
     @extend_schema(
         request={"multipart/form-data": s.ProductFileInput},
-        responses={200: s.ProductOutput, **_errors(400, 401, 403, 404, 415, 503)},
+        responses={
+            200: s.ProductOutput,
+            400: ErrorResponse(
+                "The file is refused",
+                "invalid_file",
+                "infected_file",
+                "track_product_file",
+            ),
+            503: ErrorResponse("Scanner down or too many uploads", "scanner_unavailable"),
+            **_errors(401, 403, 404, 415),
+        },
         description="Upload (POST) or replace (PUT) the deliverable of a pack, sample or "
         "license product: zip, wav, mp3, flac or pdf, checked by content, at most "
         "MAX_UPLOAD_SIZE, virus-scanned like track uploads (`invalid_file`, `infected_file`, "

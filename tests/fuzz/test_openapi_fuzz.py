@@ -63,6 +63,8 @@ STATEFUL_REFUSALS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/password/reset"): "invalid_token unless we sent it; password strength",
     ("POST", "/api/v1/reports"): "anonymous reports need reporter_email",
     ("POST", "/api/v1/tracks"): "the file's bytes must be audio of an allowed format",
+    ("POST", "/api/v1/marketplace/products/{id}/file"): "the bytes must be an allowed format",
+    ("PUT", "/api/v1/marketplace/products/{id}/file"): "the bytes must be an allowed format",
     ("POST", "/api/v1/marketplace/orders"): "the products must exist, be active, not be yours",
     ("POST", "/api/v1/marketplace/orders/{id}/refund"): "the order's state and window",
     ("POST", "/api/v1/playlists/{id}/collaborators"): "user_id must name a user",
