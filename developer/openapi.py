@@ -44,6 +44,7 @@ DESCRIPTIONS = {
     "415": "A body of a media type the operation does not accept",
     "429": "Rate limited; retry after `Retry-After` seconds",
 }
+NO_NUL = "^[^\\x00]*$"
 RETRY_AFTER = {
     "Retry-After": {
         "schema": {"type": "integer", "minimum": 0},
@@ -91,6 +92,22 @@ class VezaAutoSchema(AutoSchema):
             )
         except Exception:  # noqa: BLE001 - a permission that needs a real request: not public
             return False
+
+    def map_parsers(self):
+        # The contract: "all bodies are JSON unless an upload says multipart". DRF's form
+        # parsers stay on for Django's own size limits, but a client is told about JSON only
+        # (a form cannot carry a null, a list of objects or a number as the schema types it).
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+                # veza.middleware refuses a NUL anywhere in a URL (400) before any view runs.
+                schema["pattern"] = NO_NUL
+        return parameters
 
     def get_auth(self):
         auth = super().get_auth()

@@ -157,6 +157,12 @@ class StatementCSVRenderer(BaseRenderer):
         return data.encode() if isinstance(data, str) else b""
 
 
+# What _moment() parses: an ISO date (a whole day) or an ISO datetime.
+ISO_DAY_OR_MOMENT = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
 @extend_schema(tags=["seller"])
 class SellerStatementView(APIView):
     """Every ledger movement of a period, between the opening and closing balance."""
@@ -168,10 +174,10 @@ class SellerStatementView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", str, description="ISO date or datetime (inclusive)"),
-            OpenApiParameter("to", str, description="ISO date (inclusive) or datetime"),
+            OpenApiParameter("from", ISO_DAY_OR_MOMENT, description="inclusive; before `to`"),
+            OpenApiParameter("to", ISO_DAY_OR_MOMENT, description="a date is inclusive"),
             OpenApiParameter("currency", str, description="default: EUR"),
-            OpenApiParameter("seller", str, description="admins: another seller's id"),
+            OpenApiParameter("seller", OpenApiTypes.UUID, description="admins: another seller"),
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: a file"),
         ],
         responses={

@@ -54,7 +54,7 @@ ENDS_THE_SESSION: dict[tuple[str, str], str] = {
 }
 
 # Operations where a request valid against the schema is refused for a reason no schema can
-# state: the token must be one we sent, the name must be free, the password must not be
+# state (a relation between fields, the database's state): the token must be one we sent, the name must be free, the password must not be
 # common, an anonymous report needs an email. The contract fixes these 400s; every other check
 # still runs on them.
 STATEFUL_REFUSALS: dict[tuple[str, str], str] = {
@@ -70,6 +70,7 @@ STATEFUL_REFUSALS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/playlists/{id}/collaborators"): "user_id must name a user",
     ("POST", "/api/v1/developer/webhooks"): "the target host must resolve to a public address",
     ("PATCH", "/api/v1/developer/webhooks/{id}"): "the target host must resolve",
+    ("GET", "/api/v1/marketplace/seller/statement"): "`from` must come before `to`",
 }
 
 
