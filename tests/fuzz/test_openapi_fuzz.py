@@ -6,7 +6,7 @@ schema-violating ones refused, security as documented, 405 for undocumented meth
 without credentials, once as a listener and once as a creator.
 
 Fixed seed and a bounded number of examples per operation, so a run is reproducible and takes
-a couple of minutes; it runs in the PostgreSQL run of ``.ci/run`` and skips on SQLite.
+a few minutes (three roles); it runs in the PostgreSQL run of ``.ci/run`` and skips on SQLite.
 Reproduce one failure with ``pytest tests/fuzz -k '<METHOD /path>'`` on PostgreSQL.
 """
 
@@ -54,9 +54,10 @@ ENDS_THE_SESSION: dict[tuple[str, str], str] = {
 }
 
 # Operations where a request valid against the schema is refused for a reason no schema can
-# state (a relation between fields, the database's state): the token must be one we sent, the name must be free, the password must not be
-# common, an anonymous report needs an email. The contract fixes these 400s; every other check
-# still runs on them.
+# state (a relation between fields, the database's state): the token must be one we sent,
+# the name must be free, the password must not be common, an anonymous report needs an email.
+# The contract fixes these 400s; only "schema-valid requests are accepted" (ST202) is left out
+# for them, every other check still runs.
 STATEFUL_REFUSALS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/register"): "taken email/username, Django's password validators",
     ("POST", "/api/v1/auth/verify-email"): "invalid_token unless we sent it",
