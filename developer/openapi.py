@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from veza.api_errors import ErrorOutput, ErrorResponse
 from veza.scopes import Undeclared, required_scope
@@ -45,6 +46,7 @@ DESCRIPTIONS = {
     "429": "Rate limited; retry after `Retry-After` seconds",
 }
 NO_NUL = "^[^\\x00]*$"
+NOT_BLANK_NO_NUL = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
 RETRY_AFTER = {
     "Retry-After": {
         "schema": {"type": "integer", "minimum": 0},
@@ -99,6 +101,21 @@ class VezaAutoSchema(AutoSchema):
         # (a form cannot carry a null, a list of objects or a number as the schema types it).
         media_types = super().map_parsers()
         return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and not {"enum", "format", "pattern"} & set(schema)
+        ):
+            # DRF refuses a NUL in any text, and a text that is only spaces once trimmed
+            # (unless blank is allowed): the schema says so, or a client sends them in good faith.
+            blank_refused = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = NOT_BLANK_NO_NUL if blank_refused else NO_NUL
+        return schema
 
     def _get_parameters(self):
         parameters = super()._get_parameters()

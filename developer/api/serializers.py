@@ -3,9 +3,10 @@ from rest_framework import serializers
 from developer.models import APIKey, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from veza.events import EVENT_TYPES
 from veza.scopes import SCOPES
+from veza.serializers import JSONInput
 
 
-class ApiKeyInput(serializers.Serializer):
+class ApiKeyInput(JSONInput):
     name = serializers.CharField(max_length=50)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=SCOPES),
@@ -33,7 +34,7 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
         read_only_fields = fields
 
 
-class WebhookEndpointInput(serializers.Serializer):
+class WebhookEndpointInput(JSONInput):
     url = serializers.URLField(max_length=2000)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),

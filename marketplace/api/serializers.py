@@ -5,6 +5,7 @@ from invoicing.api.serializers import InvoiceRefOutput
 from marketplace import vat
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import DisputeOutput, RefundOutput
+from veza.serializers import JSONInput
 
 CURRENCY_HELP = "ISO-4217 code, upper case (e.g. EUR)."
 
@@ -62,7 +63,7 @@ class ProductOutput(serializers.ModelSerializer):
         return bool(product.file)
 
 
-class ProductFileInput(serializers.Serializer):
+class ProductFileInput(JSONInput):
     # An empty file is refused by the service, as `invalid_file` like every other refusal.
     file = serializers.FileField(
         allow_empty_file=True,
@@ -70,7 +71,7 @@ class ProductFileInput(serializers.Serializer):
     )
 
 
-class ProductInput(serializers.Serializer):
+class ProductInput(JSONInput):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     price = serializers.IntegerField(min_value=1, max_value=100_000_000, help_text="Minor units.")
@@ -186,11 +187,11 @@ class OrderOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderItemInput(serializers.Serializer):
+class OrderItemInput(JSONInput):
     product_id = serializers.UUIDField()
 
 
-class OrderInput(serializers.Serializer):
+class OrderInput(JSONInput):
     items = OrderItemInput(many=True, allow_empty=False, min_length=1, max_length=50)
     billing_country = serializers.CharField(
         required=False,
@@ -221,7 +222,7 @@ class OrderCreatedOutput(serializers.Serializer):
     payment = PaymentOutput()
 
 
-class RefundInput(serializers.Serializer):
+class RefundInput(JSONInput):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     items = serializers.ListField(
         child=serializers.UUIDField(),

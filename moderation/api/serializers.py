@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from moderation.models import Appeal, Category, Decision, Report, TargetType
+from veza.serializers import JSONInput
 
 
-class CopyrightInput(serializers.Serializer):
+class CopyrightInput(JSONInput):
     work_title = serializers.CharField(max_length=300)
     rights_holder = serializers.CharField(max_length=300)
     original_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
 
-class ReportInput(serializers.Serializer):
+class ReportInput(JSONInput):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.UUIDField()
     category = serializers.ChoiceField(choices=Category.choices)
@@ -141,7 +142,7 @@ class ModerationReportOutput(serializers.ModelSerializer):
         return report.decision.action if report.decision_id else None
 
 
-class DecideReportInput(serializers.Serializer):
+class DecideReportInput(JSONInput):
     action = serializers.ChoiceField(choices=Decision.Action.choices)
     ground = serializers.ChoiceField(
         choices=Decision.Ground.choices, required=False, allow_blank=True
@@ -161,7 +162,7 @@ class DecideReportInput(serializers.Serializer):
     automated = serializers.BooleanField(required=False, default=False)
 
 
-class AppealInput(serializers.Serializer):
+class AppealInput(JSONInput):
     text = serializers.CharField(min_length=1, max_length=5000)
 
 
@@ -191,12 +192,12 @@ class AppealOutput(serializers.ModelSerializer):
         return appeal.outcome or None
 
 
-class DecideAppealInput(serializers.Serializer):
+class DecideAppealInput(JSONInput):
     outcome = serializers.ChoiceField(choices=Appeal.Outcome.choices)
     explanation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
-class StatsQueryInput(serializers.Serializer):
+class StatsQueryInput(JSONInput):
     # "from" is a keyword: the view maps the query parameters onto these names.
     period_from = serializers.DateTimeField(required=False)
     period_to = serializers.DateTimeField(required=False)

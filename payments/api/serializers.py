@@ -8,6 +8,7 @@ from payments.models import (
     Refund,
     SellerTransfer,
 )
+from veza.serializers import JSONInput
 
 __all__ = [
     "BalanceOutput",
@@ -108,7 +109,7 @@ class DisputeOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PayoutMethodInput(serializers.Serializer):
+class PayoutMethodInput(JSONInput):
     payout_type = serializers.ChoiceField(choices=PayoutMethod.Type.choices)
     payout_token = serializers.CharField(
         max_length=255, help_text="What the provider's payout widget returned."

@@ -69,6 +69,7 @@ STATEFUL_REFUSALS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/marketplace/orders"): "the products must exist, be active, not be yours",
     ("POST", "/api/v1/marketplace/orders/{id}/refund"): "the order's state and window",
     ("POST", "/api/v1/playlists/{id}/collaborators"): "user_id must name a user",
+    ("POST", "/api/v1/marketplace/products"): "track_id must name one of your tracks",
     ("POST", "/api/v1/developer/webhooks"): "the target host must resolve to a public address",
     ("PATCH", "/api/v1/developer/webhooks/{id}"): "the target host must resolve",
     ("GET", "/api/v1/marketplace/seller/statement"): "`from` must come before `to`",
