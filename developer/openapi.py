@@ -6,6 +6,7 @@ as an enum."""
 from types import SimpleNamespace
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -110,6 +111,8 @@ class VezaAutoSchema(AutoSchema):
             and isinstance(schema, dict)
             and schema.get("type") == "string"
             and not {"enum", "format", "pattern"} & set(schema)
+            # A regex validator gives its own pattern (drf-spectacular adds it next).
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
             # DRF refuses a NUL in any text, and a text that is only spaces once trimmed
             # (unless blank is allowed): the schema says so, or a client sends them in good faith.

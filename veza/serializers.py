@@ -59,7 +59,6 @@ _NAMES.update({dict: "an object", str: "a string"})
 # (QueryDicts, every value a string) are left to DRF's own parsing. (A comment, not a
 # docstring: drf-spectacular would copy a docstring into every input component.)
 class JSONInput(serializers.Serializer):
-
     def to_internal_value(self, data):
         if type(data) is dict:
             errors = {}
