@@ -45,7 +45,11 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=s.RegisterInput,
-        responses={201: s.AuthOutput, **_errors(400, 429)},
+        responses={
+            201: s.AuthOutput,
+            400: ErrorResponse("Taken email or username, or a weak password", "account_taken"),
+            **_errors(429),
+        },
         description="Create an account and sign it in: starts a session (`/auth/sessions`).",
     )
     def post(self, request):

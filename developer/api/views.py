@@ -49,7 +49,11 @@ class ApiKeyViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.ApiKeyInput,
-        responses={201: s.ApiKeyCreatedOutput, **_errors(400, 401, 403)},
+        responses={
+            201: s.ApiKeyCreatedOutput,
+            403: ErrorResponse("Email not verified", "email_not_verified"),
+            **_errors(400, 401),
+        },
         description="Create a key; `key` is in this answer only (it is stored hashed). "
         "Verified users only.",
     )
@@ -94,7 +98,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         responses={
             201: s.WebhookEndpointCreatedOutput,
             400: ErrorResponse("Invalid, or a refused target", "webhook_target_refused"),
-            **_errors(401, 403),
+            403: ErrorResponse("Email not verified", "email_not_verified"),
+            **_errors(401),
         },
         description="Register an endpoint; `secret` is in this answer only. The URL must be "
         "https in production and must not resolve to a private address.",

@@ -165,7 +165,9 @@ class ProductViewSet(
                 "infected_file",
                 "track_product_file",
             ),
-            503: ErrorResponse("Scanner down or too many uploads", "scanner_unavailable"),
+            503: ErrorResponse(
+                "Scanner down or too many uploads", "scanner_unavailable", "too_many_uploads"
+            ),
             **_errors(401, 403, 404, 415),
         },
         description="Upload (POST) or replace (PUT) the deliverable of a pack, sample or "
@@ -369,7 +371,13 @@ class DownloadLinkView(APIView):
     api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: s.SignedUrlOutput, **_errors(401, 403, 404)})
+    @extend_schema(
+        responses={
+            200: s.SignedUrlOutput,
+            403: ErrorResponse("No active licence for it", "no_active_license"),
+            **_errors(401, 404),
+        }
+    )
     def get(self, request, product_id):
         product = get_object_or_404(Product, pk=product_id)
         if selectors.active_license(user=request.user, product=product) is None:

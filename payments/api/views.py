@@ -48,7 +48,9 @@ class HyperswitchWebhookView(APIView):
         ],
         responses={
             200: s.WebhookReceiptOutput,
-            400: OpenApiResponse(description="Not a JSON object, or a refund event without id"),
+            400: ErrorResponse(
+                "Not a JSON object, or a refund event without id", "malformed_payload"
+            ),
             401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
         },
     )

@@ -110,7 +110,9 @@ class TrackViewSet(viewsets.GenericViewSet):
                 "The file is refused", "invalid_file", "infected_file", "blocked_content"
             ),
             403: ErrorResponse("Not a creator, or suspended", "account_suspended"),
-            503: ErrorResponse("Scanner down or too many uploads", "scanner_unavailable"),
+            503: ErrorResponse(
+                "Scanner down or too many uploads", "scanner_unavailable", "too_many_uploads"
+            ),
             **_errors(401, 415),
         },
         description="Upload an audio file. Creator roles only. The track starts `processing`. "
@@ -238,7 +240,8 @@ class TrackViewSet(viewsets.GenericViewSet):
             (200, "audio/*"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The audio file, as an attachment"
             ),
-            **_errors(403, 404),
+            404: ErrorResponse("Unknown, not yours to see, or its file is gone", "file_missing"),
+            **_errors(403),
         }
     )
     @action(detail=True)
