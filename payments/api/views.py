@@ -215,8 +215,8 @@ class SellerStatementView(APIView):
 
 def _moment(value: str | None, *, end: bool):
     """A bound of the period: a datetime as given, or a date's midnight (UTC); an end date
-    is inclusive (its next midnight)."""
-    if not value:
+    is inclusive (its next midnight). An empty ``?to=`` is no date (400), as the schema says."""
+    if value is None:
         return None
     try:
         moment = parse_datetime(value)

@@ -140,13 +140,20 @@ def test_statement_as_csv_has_a_row_per_entry_and_the_closing_total(client_for, 
 
 
 @pytest.mark.parametrize(
-    "query", [{"from": "yesterday"}, {"to": "2026-13-45"}, {"format": "csv", "from": "x"}]
+    "query",
+    [{"from": "yesterday"}, {"to": "2026-13-45"}, {"format": "csv", "from": "x"}, {"to": ""}],
 )
 def test_statement_with_a_bad_date_is_a_400_json(client_for, db, query):
     response = client_for(CreatorFactory()).get(STATEMENT_URL, query)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "invalid"
+
+
+def test_an_empty_seller_names_nobody(client_for, db):
+    # The schema types ?seller= as a uuid: an empty one is not "the caller".
+    response = client_for(AdminFactory()).get(STATEMENT_URL, {"seller": ""})
+    assert response.status_code == 404
 
 
 def test_only_an_admin_reads_another_sellers_statement(client_for, seller_with_payout):
