@@ -68,7 +68,11 @@ class JSONInput(serializers.Serializer):
                 expected = _json_types(field)
                 value = data[name]
                 wrong_bool = isinstance(value, bool) and bool not in (expected or ())
+                # JSON Schema counts 183.0 as an integer (a service may send one): so do we.
+                whole = isinstance(value, float) and value.is_integer() and int in (expected or ())
                 if expected is not None and (not isinstance(value, expected) or wrong_bool):
+                    if whole:
+                        continue
                     errors[name] = [f"Expected {_NAMES[expected[0]]}."]
             if errors:
                 raise serializers.ValidationError(errors)
