@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -224,6 +224,8 @@ def _moment(value: str | None, *, end: bool):
             day = parse_date(value)
             if day is None:
                 raise ValueError(value)
+            if end and day == date.max:
+                return datetime.max.replace(tzinfo=UTC)  # its next midnight is past year 9999
             moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     except ValueError as exc:
         raise ValidationError(
@@ -231,7 +233,14 @@ def _moment(value: str | None, *, end: bool):
         ) from exc
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
-    return moment
+    # In UTC: ISO allows offsets up to ±23:59, PostgreSQL refuses any past ±15:59 (a 500).
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Before year 1 or after 9999 once in UTC: as far as a datetime goes.
+        return (datetime.max if moment.year == datetime.max.year else datetime.min).replace(
+            tzinfo=UTC
+        )
 
 
 def _period(start: str | None, end: str | None):
