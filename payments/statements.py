@@ -102,7 +102,8 @@ def _iso(moment) -> str:
 
 def statement_seller(*, user, seller_id=None):
     """Whose statement: the caller's own, or (admins only) the seller named by id."""
-    if not seller_id or str(seller_id) == str(user.pk):
+    # Absent means the caller; an empty ?seller= names nobody (the schema wants a uuid).
+    if seller_id is None or str(seller_id) == str(user.pk):
         return user
     if not user.is_admin:
         return None

@@ -27,6 +27,13 @@ def country_code(value) -> str | None:
     return code if pycountry.countries.get(alpha_2=code) is not None else None
 
 
+# What country_code() accepts, for the OpenAPI schema's enums: every code, in either case.
+ACCEPTED_CODES = sorted(
+    {country.alpha_2 for country in pycountry.countries}
+    | {country.alpha_2.lower() for country in pycountry.countries}
+)
+
+
 def in_eu(country: str | None) -> bool:
     return country in EU_MEMBER_STATES
 

@@ -9,12 +9,14 @@ request. SQLite (development, tests) has no such estimate and counts exactly.
 
 import hashlib
 import json
+import re
 from functools import partial
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 EXACT_COUNT_LIMIT = 10_000
@@ -101,10 +103,35 @@ class EstimatedCountPaginator(Paginator):
             return int(number)
 
 
+POSITIVE_INTEGER = re.compile(r"^[1-9][0-9]*$")
+
+
 class VezaPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # Only numbers: the schema says `page` is an integer ≥ 1, and the server takes no more.
+    last_page_strings = ()
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF would read `?page=` as page 1 and a bad `?page_size=` as the default; what the
+        # schema refuses, the server refuses too (404 for a page, as DRF's own invalid page).
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and not POSITIVE_INTEGER.match(page):
+            raise NotFound("Invalid page.")
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and not POSITIVE_INTEGER.match(size):
+            raise ValidationError(
+                {self.page_size_query_param: ["A positive integer (at most 100 are sent)."]}
+            )
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            # No maximum for page_size: a larger one is answered with max_page_size rows.
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
     @property
     def django_paginator_class(self):
@@ -131,6 +158,8 @@ class VezaPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
+        # Always sent (next/previous as null at the ends); only count_is_estimate may be absent.
+        schema["required"] = ["count", "next", "previous", "results"]
         schema["properties"]["count_is_estimate"] = {
             "type": "boolean",
             "description": "Present and true when `count` is an estimate (past "

@@ -3,8 +3,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import Role, Session, User
-from veza.countries import country_code
-from veza.serializers import CachedFieldsMixin
+from veza.countries import ACCEPTED_CODES, country_code
+from veza.serializers import CachedFieldsMixin, JSONInput
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]{3,30}$",
@@ -13,8 +13,14 @@ username_validator = RegexValidator(
 )
 
 
+AVATAR_URL_HELP = 'An http(s) URL, or "" when the user set none.'
+
+
 class UserOutput(serializers.ModelSerializer):
     """The user as seen by itself (or an admin): includes the email."""
+
+    # Not `format: uri`: the column is blank (not null) when there is no avatar.
+    avatar_url = serializers.CharField(read_only=True, help_text=AVATAR_URL_HELP)
 
     class Meta:
         model = User
@@ -51,6 +57,8 @@ class SessionOutput(serializers.ModelSerializer):
 class PublicUserOutput(serializers.ModelSerializer):
     """A public profile: never the email."""
 
+    avatar_url = serializers.CharField(read_only=True, help_text=AVATAR_URL_HELP)
+
     class Meta:
         model = User
         fields = ["id", "username", "display_name", "bio", "avatar_url", "role", "created_at"]
@@ -64,7 +72,7 @@ class UserRefOutput(CachedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegisterInput(serializers.Serializer):
+class RegisterInput(JSONInput):
     email = serializers.EmailField(max_length=254)
     username = serializers.CharField(validators=[username_validator])
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
@@ -89,7 +97,7 @@ class RegisterInput(serializers.Serializer):
         return attrs
 
 
-class LoginInput(serializers.Serializer):
+class LoginInput(JSONInput):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
 
@@ -103,19 +111,19 @@ class AuthOutput(TokenPairOutput):
     user = UserOutput()
 
 
-class RefreshInput(serializers.Serializer):
+class RefreshInput(JSONInput):
     refresh = serializers.CharField()
 
 
-class TokenInput(serializers.Serializer):
+class TokenInput(JSONInput):
     token = serializers.CharField(max_length=1024)
 
 
-class ResetRequestInput(serializers.Serializer):
+class ResetRequestInput(JSONInput):
     email = serializers.EmailField(max_length=254)
 
 
-class ResetInput(serializers.Serializer):
+class ResetInput(JSONInput):
     token = serializers.CharField(max_length=1024)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
 
@@ -132,17 +140,17 @@ class MessageOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class UserUpdateInput(serializers.Serializer):
+class UserUpdateInput(JSONInput):
     username = serializers.CharField(required=False, validators=[username_validator])
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     bio = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     role = serializers.ChoiceField(required=False, choices=Role.choices)
-    country = serializers.CharField(
+    country = serializers.ChoiceField(
+        choices=ACCEPTED_CODES,
         required=False,
         allow_null=True,
         allow_blank=True,
-        max_length=2,
         help_text='ISO 3166-1 alpha-2 (e.g. DE; lower case accepted), or null/"" to clear: '
         "where VAT is due when an order names no billing_country.",
     )

@@ -20,6 +20,7 @@ from accounts.tokens import (
     issue_tokens,
     session_id_of,
 )
+from veza.api_errors import ErrorResponse
 from veza.permissions import IsAdminRole
 from veza.scopes import NO_API_KEYS
 from veza.throttling import GlobalRateThrottle
@@ -44,7 +45,11 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=s.RegisterInput,
-        responses={201: s.AuthOutput, **_errors(400, 429)},
+        responses={
+            201: s.AuthOutput,
+            400: ErrorResponse("Taken email or username, or a weak password", "account_taken"),
+            **_errors(429),
+        },
         description="Create an account and sign it in: starts a session (`/auth/sessions`).",
     )
     def post(self, request):
@@ -64,7 +69,11 @@ class LoginView(APIView):
 
     @extend_schema(
         request=s.LoginInput,
-        responses={200: s.AuthOutput, **_errors(400, 401, 429)},
+        responses={
+            200: s.AuthOutput,
+            401: ErrorResponse("Wrong email or password", "invalid_credentials"),
+            **_errors(400, 429),
+        },
         description="Sign in: starts a session (`/auth/sessions`), whose id both tokens carry "
         "as the `sid` claim.",
     )
@@ -173,7 +182,7 @@ class CheckUsernameView(APIView):
     api_key_scopes = NO_API_KEYS
 
     @extend_schema(
-        parameters=[OpenApiParameter("username", str, required=True)],
+        parameters=[s.UsernameQuery],
         responses={200: s.AvailabilityOutput, **_errors(400)},
     )
     def get(self, request):
@@ -187,7 +196,10 @@ class CheckUsernameView(APIView):
 class VerifyEmailView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.TokenInput, responses={200: s.UserOutput, **_errors(400)})
+    @extend_schema(
+        request=s.TokenInput,
+        responses={200: s.UserOutput, 400: ErrorResponse("", "invalid_token")},
+    )
     def post(self, request):
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -227,7 +239,10 @@ class PasswordResetRequestView(APIView):
 class PasswordResetView(APIView):
     api_key_scopes = NO_API_KEYS
 
-    @extend_schema(request=s.ResetInput, responses={200: s.MessageOutput, **_errors(400)})
+    @extend_schema(
+        request=s.ResetInput,
+        responses={200: s.MessageOutput, 400: ErrorResponse("", "invalid_token")},
+    )
     def post(self, request):
         data = s.ResetInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -287,13 +302,23 @@ class UserDetailView(APIView):
         return Response(s.PublicUserOutput(_visible_profile(request, self.get_object(pk))).data)
 
     @extend_schema(
-        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+        request=s.UserUpdateInput,
+        responses={
+            200: s.UserOutput,
+            403: ErrorResponse("Not the owner, or a role change refused", "role_change_forbidden"),
+            **_errors(400, 401, 404),
+        },
     )
     def put(self, request, pk):
         return self._update(request, pk)
 
     @extend_schema(
-        request=s.UserUpdateInput, responses={200: s.UserOutput, **_errors(400, 401, 403, 404)}
+        request=s.UserUpdateInput,
+        responses={
+            200: s.UserOutput,
+            403: ErrorResponse("Not the owner, or a role change refused", "role_change_forbidden"),
+            **_errors(400, 401, 404),
+        },
     )
     def patch(self, request, pk):
         return self._update(request, pk)

@@ -21,6 +21,7 @@ class AuditLogOutput(serializers.ModelSerializer):
             "details",
             "created_at",
         ]
+        read_only_fields = fields
 
 
 class CountByAction(serializers.Serializer):

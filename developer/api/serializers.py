@@ -3,12 +3,16 @@ from rest_framework import serializers
 from developer.models import APIKey, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from veza.events import EVENT_TYPES
 from veza.scopes import SCOPES
+from veza.serializers import JSONInput
 
 
-class ApiKeyInput(serializers.Serializer):
+class ApiKeyInput(JSONInput):
     name = serializers.CharField(max_length=50)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=SCOPES), allow_empty=False, max_length=len(SCOPES)
+        child=serializers.ChoiceField(choices=SCOPES),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(SCOPES),
     )
 
 
@@ -19,6 +23,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
     class Meta:
         model = APIKey
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at"]
+        read_only_fields = fields
 
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
@@ -26,13 +31,15 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
     class Meta(ApiKeyOutput.Meta):
         fields = ["id", "name", "prefix", "key", "scopes", "created_at"]
+        read_only_fields = fields
 
 
-class WebhookEndpointInput(serializers.Serializer):
+class WebhookEndpointInput(JSONInput):
     url = serializers.URLField(max_length=2000)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
         allow_empty=False,
+        min_length=1,
         max_length=len(EVENT_TYPES),
     )
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -59,6 +66,7 @@ class WebhookEndpointOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 class WebhookEndpointCreatedOutput(WebhookEndpointOutput):
@@ -68,6 +76,7 @@ class WebhookEndpointCreatedOutput(WebhookEndpointOutput):
 
     class Meta(WebhookEndpointOutput.Meta):
         fields = [*WebhookEndpointOutput.Meta.fields, "secret"]
+        read_only_fields = fields
 
 
 class WebhookDeliveryAttemptOutput(serializers.ModelSerializer):
@@ -77,6 +86,7 @@ class WebhookDeliveryAttemptOutput(serializers.ModelSerializer):
     class Meta:
         model = WebhookDeliveryAttempt
         fields = ["attempted_at", "response_status_code", "duration_ms", "error"]
+        read_only_fields = fields
 
 
 class WebhookDeliveryOutput(serializers.ModelSerializer):
@@ -111,6 +121,7 @@ class WebhookDeliveryOutput(serializers.ModelSerializer):
             "next_retry_at",
             "created_at",
         ]
+        read_only_fields = fields
 
     def get_next_retry_at(self, delivery) -> str | None:
         if delivery.status != WebhookDelivery.Status.PENDING or delivery.next_attempt_at is None:

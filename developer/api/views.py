@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from developer import selectors, services
 from developer.api import serializers as s
 from developer.models import APIKey, WebhookEndpoint
+from veza.api_errors import ErrorResponse
 from veza.scopes import NO_API_KEYS, WEBHOOKS_MANAGE
 
 ERRORS = {
@@ -48,7 +49,11 @@ class ApiKeyViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.ApiKeyInput,
-        responses={201: s.ApiKeyCreatedOutput, **_errors(400, 401, 403)},
+        responses={
+            201: s.ApiKeyCreatedOutput,
+            403: ErrorResponse("Email not verified", "email_not_verified"),
+            **_errors(400, 401),
+        },
         description="Create a key; `key` is in this answer only (it is stored hashed). "
         "Verified users only.",
     )
@@ -90,7 +95,12 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.WebhookEndpointInput,
-        responses={201: s.WebhookEndpointCreatedOutput, **_errors(400, 401, 403)},
+        responses={
+            201: s.WebhookEndpointCreatedOutput,
+            400: ErrorResponse("Invalid, or a refused target", "webhook_target_refused"),
+            403: ErrorResponse("Email not verified", "email_not_verified"),
+            **_errors(401),
+        },
         description="Register an endpoint; `secret` is in this answer only. The URL must be "
         "https in production and must not resolve to a private address.",
     )
@@ -110,7 +120,11 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.WebhookEndpointUpdateInput(partial=True),
-        responses={200: s.WebhookEndpointOutput, **_errors(400, 401, 403, 404)},
+        responses={
+            200: s.WebhookEndpointOutput,
+            400: ErrorResponse("Invalid, or a refused target", "webhook_target_refused"),
+            **_errors(401, 403, 404),
+        },
         description="Change `url`, `events`, `description`; `is_active: true` re-enables an "
         "endpoint that was disabled after 3 days of failures.",
     )

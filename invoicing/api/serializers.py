@@ -32,6 +32,7 @@ class InvoiceLineOutput(serializers.ModelSerializer):
     class Meta:
         model = InvoiceLine
         fields = ["description", "net_amount", "vat_rate", "vat_amount", "gross_amount"]
+        read_only_fields = fields
 
 
 class InvoiceOutput(serializers.ModelSerializer):
@@ -61,6 +62,7 @@ class InvoiceOutput(serializers.ModelSerializer):
             "reverse_charge",
             "corrects_invoice_id",
         ]
+        read_only_fields = fields
 
 
 class InvoiceRefOutput(serializers.ModelSerializer):
@@ -69,6 +71,7 @@ class InvoiceRefOutput(serializers.ModelSerializer):
     class Meta:
         model = Invoice
         fields = ["id", "number", "kind"]
+        read_only_fields = fields
 
 
 class VatReportLineOutput(serializers.Serializer):

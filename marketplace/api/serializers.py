@@ -5,6 +5,7 @@ from invoicing.api.serializers import InvoiceRefOutput
 from marketplace import vat
 from marketplace.models import License, Order, OrderItem, Product
 from payments.api.serializers import DisputeOutput, RefundOutput
+from veza.serializers import JSONInput
 
 CURRENCY_HELP = "ISO-4217 code, upper case (e.g. EUR)."
 
@@ -42,6 +43,7 @@ class ProductOutput(serializers.ModelSerializer):
             "vat_rate",
             "gross_price",
         ]
+        read_only_fields = fields
 
     def _rate(self):
         """The VAT rate the view put in the context for its ?country, or None."""
@@ -61,7 +63,7 @@ class ProductOutput(serializers.ModelSerializer):
         return bool(product.file)
 
 
-class ProductFileInput(serializers.Serializer):
+class ProductFileInput(JSONInput):
     # An empty file is refused by the service, as `invalid_file` like every other refusal.
     file = serializers.FileField(
         allow_empty_file=True,
@@ -69,7 +71,7 @@ class ProductFileInput(serializers.Serializer):
     )
 
 
-class ProductInput(serializers.Serializer):
+class ProductInput(JSONInput):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     price = serializers.IntegerField(min_value=1, max_value=100_000_000, help_text="Minor units.")
@@ -122,6 +124,7 @@ class OrderItemOutput(serializers.ModelSerializer):
             "seller",
             "refunded",
         ]
+        read_only_fields = fields
 
     def get_vat_rate(self, item: OrderItem) -> str:
         return vat.format_rate(item.vat_rate)
@@ -181,14 +184,15 @@ class OrderOutput(serializers.ModelSerializer):
             "disputes",
             "invoices",
         ]
+        read_only_fields = fields
 
 
-class OrderItemInput(serializers.Serializer):
+class OrderItemInput(JSONInput):
     product_id = serializers.UUIDField()
 
 
-class OrderInput(serializers.Serializer):
-    items = OrderItemInput(many=True, allow_empty=False, max_length=50)
+class OrderInput(JSONInput):
+    items = OrderItemInput(many=True, allow_empty=False, min_length=1, max_length=50)
     billing_country = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -218,7 +222,7 @@ class OrderCreatedOutput(serializers.Serializer):
     payment = PaymentOutput()
 
 
-class RefundInput(serializers.Serializer):
+class RefundInput(JSONInput):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     items = serializers.ListField(
         child=serializers.UUIDField(),
@@ -250,6 +254,7 @@ class LicenseOutput(serializers.ModelSerializer):
     class Meta:
         model = License
         fields = ["id", "product", "order_id", "granted_at", "revoked_at", "is_active"]
+        read_only_fields = fields
 
 
 class SignedUrlOutput(serializers.Serializer):

@@ -34,7 +34,8 @@ from payments.disputes.selectors import dispute_visible_to, disputes_of_orders
 from payments.refunds.selectors import refund_visible_to, refunds_of_orders
 from payments.refunds.services import request_refund
 from tracks.upload_slots import upload_slot
-from veza import uploads
+from veza import countries, uploads
+from veza.api_errors import ErrorResponse
 from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import MARKETPLACE_READ, NO_API_KEYS, ORDERS_READ, read_only
@@ -57,6 +58,7 @@ def _errors(*codes):
 COUNTRY_PARAMETER = OpenApiParameter(
     "country",
     str,
+    enum=countries.ACCEPTED_CODES,
     description="ISO 3166-1 alpha-2 (e.g. DE): adds `vat_rate` and `gross_price` (the consumer "
     "price in that country today) to each product; without it they are null. An unknown code "
     "is 400 `invalid_country`.",
@@ -67,13 +69,23 @@ COUNTRY_PARAMETER = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(
         parameters=[COUNTRY_PARAMETER],
-        responses={200: s.ProductOutput(many=True), **_errors(400)},
+        responses={200: s.ProductOutput(many=True), 400: ErrorResponse("", "invalid_country")},
     ),
     retrieve=extend_schema(
-        parameters=[COUNTRY_PARAMETER], responses={200: s.ProductOutput, **_errors(400, 404)}
+        parameters=[COUNTRY_PARAMETER],
+        responses={
+            200: s.ProductOutput,
+            400: ErrorResponse("", "invalid_country"),
+            **_errors(404),
+        },
     ),
     create=extend_schema(
-        request=s.ProductInput, responses={201: s.ProductOutput, **_errors(400, 401, 403)}
+        request=s.ProductInput,
+        responses={
+            201: s.ProductOutput,
+            403: ErrorResponse("Not a creator, or suspended", "account_suspended"),
+            **_errors(400, 401),
+        },
     ),
     partial_update=extend_schema(
         request=s.ProductInput(partial=True),
@@ -145,7 +157,19 @@ class ProductViewSet(
 
     @extend_schema(
         request={"multipart/form-data": s.ProductFileInput},
-        responses={200: s.ProductOutput, **_errors(400, 401, 403, 404, 415, 503)},
+        responses={
+            200: s.ProductOutput,
+            400: ErrorResponse(
+                "The file is refused",
+                "invalid_file",
+                "infected_file",
+                "track_product_file",
+            ),
+            503: ErrorResponse(
+                "Scanner down or too many uploads", "scanner_unavailable", "too_many_uploads"
+            ),
+            **_errors(401, 403, 404, 415),
+        },
         description="Upload (POST) or replace (PUT) the deliverable of a pack, sample or "
         "license product: zip, wav, mp3, flac or pdf, checked by content, at most "
         "MAX_UPLOAD_SIZE, virus-scanned like track uploads (`invalid_file`, `infected_file`, "
@@ -183,7 +207,18 @@ class ProductViewSet(
     retrieve=extend_schema(responses={200: s.OrderOutput, **_errors(401, 404)}),
     create=extend_schema(
         request=s.OrderInput,
-        responses={201: s.OrderCreatedOutput, **_errors(400, 401, 502)},
+        responses={
+            201: s.OrderCreatedOutput,
+            400: ErrorResponse(
+                "The order is refused",
+                "invalid_order",
+                "invalid_country",
+                "invalid_vat_number",
+                "billing_country_required",
+            ),
+            502: ErrorResponse("The payment provider refused", "psp_error"),
+            **_errors(401),
+        },
         description="Places an order of net-priced products and creates the provider payment "
         "for its total, VAT included: per item round_half_up(price × rate / 100) at the "
         "standard rate of the buyer's country that day (the order's `billing_country`, else "
@@ -241,7 +276,16 @@ class OrderViewSet(
                 s.RefundRequestedOutput,
                 description="Provider outcome unknown: pending, settled by reconciliation",
             ),
-            **_errors(400, 401, 403, 404, 502),
+            400: ErrorResponse(
+                "The refund is refused",
+                "refund_already_requested",
+                "order_not_refundable",
+                "refund_window_expired",
+                "order_disputed",
+                "invalid_refund_items",
+            ),
+            502: ErrorResponse("The payment provider refused", "psp_error"),
+            **_errors(401, 403, 404),
         },
         description=(
             "Opens a refund (`pending`) and asks the payment provider. The refund becomes "
@@ -327,7 +371,13 @@ class DownloadLinkView(APIView):
     api_key_scopes = read_only(ORDERS_READ)
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: s.SignedUrlOutput, **_errors(401, 403, 404)})
+    @extend_schema(
+        responses={
+            200: s.SignedUrlOutput,
+            403: ErrorResponse("No active licence for it", "no_active_license"),
+            **_errors(401, 404),
+        }
+    )
     def get(self, request, product_id):
         product = get_object_or_404(Product, pk=product_id)
         if selectors.active_license(user=request.user, product=product) is None:

@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from moderation.models import Appeal, Category, Decision, Report, TargetType
+from veza.serializers import JSONInput
 
 
-class CopyrightInput(serializers.Serializer):
+class CopyrightInput(JSONInput):
     work_title = serializers.CharField(max_length=300)
     rights_holder = serializers.CharField(max_length=300)
     original_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
 
-class ReportInput(serializers.Serializer):
+class ReportInput(JSONInput):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.UUIDField()
     category = serializers.ChoiceField(choices=Category.choices)
@@ -39,6 +40,7 @@ class ReportCreatedOutput(serializers.ModelSerializer):
     class Meta:
         model = Report
         fields = ["id", "status", "created_at"]
+        read_only_fields = fields
 
 
 class AppealSummaryOutput(serializers.ModelSerializer):
@@ -47,6 +49,7 @@ class AppealSummaryOutput(serializers.ModelSerializer):
     class Meta:
         model = Appeal
         fields = ["id", "status", "outcome"]
+        read_only_fields = fields
 
     def to_representation(self, instance):
         body = super().to_representation(instance)
@@ -78,6 +81,7 @@ class DecisionOutput(serializers.ModelSerializer):
             "reversed",
             "appeal",
         ]
+        read_only_fields = fields
 
     def get_appeal(self, decision) -> AppealSummaryOutput(allow_null=True):  # type: ignore[valid-type]
         appeal = getattr(decision, "appeal", None) if hasattr(decision, "appeal") else None
@@ -101,6 +105,7 @@ class ModeratorDecisionOutput(DecisionOutput):
             "hidden",
             "reports",
         ]
+        read_only_fields = fields
 
     def get_reports(self, decision) -> list[str]:
         return [str(pk) for pk in decision.reports.values_list("pk", flat=True)]
@@ -131,12 +136,13 @@ class ModerationReportOutput(serializers.ModelSerializer):
             "decision_id",
             "decision_action",
         ]
+        read_only_fields = fields
 
     def get_decision_action(self, report) -> str | None:
         return report.decision.action if report.decision_id else None
 
 
-class DecideReportInput(serializers.Serializer):
+class DecideReportInput(JSONInput):
     action = serializers.ChoiceField(choices=Decision.Action.choices)
     ground = serializers.ChoiceField(
         choices=Decision.Ground.choices, required=False, allow_blank=True
@@ -156,7 +162,7 @@ class DecideReportInput(serializers.Serializer):
     automated = serializers.BooleanField(required=False, default=False)
 
 
-class AppealInput(serializers.Serializer):
+class AppealInput(JSONInput):
     text = serializers.CharField(min_length=1, max_length=5000)
 
 
@@ -180,25 +186,24 @@ class AppealOutput(serializers.ModelSerializer):
             "created_at",
             "decided_at",
         ]
+        read_only_fields = fields
 
     def get_outcome(self, appeal) -> str | None:
         return appeal.outcome or None
 
 
-class DecideAppealInput(serializers.Serializer):
+class DecideAppealInput(JSONInput):
     outcome = serializers.ChoiceField(choices=Appeal.Outcome.choices)
     explanation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
-class StatsQueryInput(serializers.Serializer):
+class StatsQueryInput(JSONInput):
     # "from" is a keyword: the view maps the query parameters onto these names.
     period_from = serializers.DateTimeField(required=False)
     period_to = serializers.DateTimeField(required=False)
 
 
 class TransparencyOutput(serializers.Serializer):
-    period_from = serializers.DateTimeField()
-    period_to = serializers.DateTimeField()
     reports = serializers.IntegerField()
     reports_by_category = serializers.DictField(child=serializers.IntegerField())
     reports_by_target_type = serializers.DictField(child=serializers.IntegerField())
@@ -212,7 +217,11 @@ class TransparencyOutput(serializers.Serializer):
     decisions_reversed = serializers.IntegerField()
     suspensions = serializers.IntegerField()
 
-    def to_representation(self, instance):
-        body = super().to_representation(instance)
-        # The query's own names: ?from=&to= give back "from" and "to".
-        return {"from": body.pop("period_from"), "to": body.pop("period_to"), **body}
+    def get_fields(self):
+        # The query's own names: ?from=&to= give back "from" and "to" (Python keywords, so not
+        # class attributes); declared here so the schema names them as the body does.
+        return {
+            "from": serializers.DateTimeField(source="period_from"),
+            "to": serializers.DateTimeField(source="period_to"),
+            **super().get_fields(),
+        }

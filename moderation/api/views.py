@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from moderation import selectors, services
 from moderation.api import serializers as s
 from moderation.models import Appeal, Decision, Report
+from veza.api_errors import ErrorResponse
 from veza.client_ip import client_ip
 from veza.permissions import IsAdminRole
 from veza.scopes import NO_API_KEYS
@@ -107,7 +108,11 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=s.AppealInput,
-        responses={201: s.AppealOutput, **_errors(400, 401, 404, 409)},
+        responses={
+            201: s.AppealOutput,
+            409: ErrorResponse("Too late, or already appealed", "appeal_not_allowed"),
+            **_errors(400, 401, 404),
+        },
         description="Appeal a decision (DSA art. 20): its content's owner, or a signed-in "
         "reporter of a dismissed report. Within six months, once per decision (409 otherwise). "
         "Another moderator decides it; the author is emailed the outcome.",
@@ -159,7 +164,12 @@ class ModerationReportViewSet(
 
     @extend_schema(
         request=s.DecideReportInput,
-        responses={200: s.ModeratorDecisionOutput, **_errors(400, 401, 403, 404, 409)},
+        responses={
+            200: s.ModeratorDecisionOutput,
+            400: ErrorResponse("Incomplete statement of reasons", "statement_incomplete"),
+            409: ErrorResponse("Already decided", "already_decided"),
+            **_errors(401, 403, 404),
+        },
         description="Take down or dismiss. A take-down needs its statement of reasons: `ground` "
         "(`law` with the provision, `terms` with the clause, in `provision`), the facts "
         "(`explanation`) and whether automation was used (`automated`, default false); a "
@@ -203,7 +213,12 @@ class ModerationAppealViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.DecideAppealInput,
-        responses={200: s.AppealOutput, **_errors(400, 401, 403, 404, 409)},
+        responses={
+            200: s.AppealOutput,
+            403: ErrorResponse("Not a moderator, or the one who decided", "same_moderator"),
+            409: ErrorResponse("Already decided", "already_decided"),
+            **_errors(400, 401, 404),
+        },
         description="Uphold or reverse, by a moderator other than the decision's (403 "
         "`same_moderator`). Reversing a take-down restores exactly what it hid and removes "
         "its strike. 409 once decided.",

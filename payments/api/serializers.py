@@ -8,6 +8,7 @@ from payments.models import (
     Refund,
     SellerTransfer,
 )
+from veza.serializers import JSONInput
 
 __all__ = [
     "BalanceOutput",
@@ -56,6 +57,7 @@ class TransferOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 class WebhookReceiptOutput(serializers.Serializer):
@@ -81,6 +83,7 @@ class RefundOutput(serializers.ModelSerializer):
             "succeeded_at",
             "failed_at",
         ]
+        read_only_fields = fields
 
     def get_items(self, refund: Refund) -> list[str]:
         return [str(ri.order_item_id) for ri in refund.refund_items.all()]
@@ -103,9 +106,10 @@ class DisputeOutput(serializers.ModelSerializer):
             "opened_at",
             "closed_at",
         ]
+        read_only_fields = fields
 
 
-class PayoutMethodInput(serializers.Serializer):
+class PayoutMethodInput(JSONInput):
     payout_type = serializers.ChoiceField(choices=PayoutMethod.Type.choices)
     payout_token = serializers.CharField(
         max_length=255, help_text="What the provider's payout widget returned."
@@ -118,6 +122,7 @@ class PayoutMethodOutput(serializers.ModelSerializer):
     class Meta:
         model = PayoutMethod
         fields = ["payout_type", "status", "payouts_paused", "updated_at"]
+        read_only_fields = fields
         extra_kwargs = {
             "status": {
                 "help_text": "`needs_update`: the provider refused this method (a lapsed "
@@ -139,6 +144,7 @@ class PayoutOutput(serializers.ModelSerializer):
             "created_at",
             "paid_at",
         ]
+        read_only_fields = fields
 
 
 class StatementQuery(serializers.Serializer):

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -20,6 +20,7 @@ from payments.models import Payout, SellerTransfer
 from payments.payouts.methods import method_of, set_payout_method
 from payments.payouts.selectors import balance_summary, payouts_visible_to, transfers_of
 from payments.statements import statement_seller
+from veza.api_errors import ErrorResponse
 from veza.permissions import IsCreatorRole
 from veza.scopes import NO_API_KEYS, SELLER_READ, read_only
 
@@ -47,8 +48,10 @@ class HyperswitchWebhookView(APIView):
         ],
         responses={
             200: s.WebhookReceiptOutput,
-            400: OpenApiResponse(description="Not a JSON object, or a refund event without id"),
-            401: OpenApiResponse(description="Missing or invalid signature; nothing stored"),
+            400: ErrorResponse(
+                "Not a JSON object, or a refund event without id", "malformed_payload"
+            ),
+            401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
         },
     )
     def post(self, request):
@@ -156,6 +159,12 @@ class StatementCSVRenderer(BaseRenderer):
         return data.encode() if isinstance(data, str) else b""
 
 
+# What _moment() parses: an ISO date (a whole day) or an ISO datetime.
+ISO_DAY_OR_MOMENT = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
 @extend_schema(tags=["seller"])
 class SellerStatementView(APIView):
     """Every ledger movement of a period, between the opening and closing balance."""
@@ -167,10 +176,10 @@ class SellerStatementView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", str, description="ISO date or datetime (inclusive)"),
-            OpenApiParameter("to", str, description="ISO date (inclusive) or datetime"),
+            OpenApiParameter("from", ISO_DAY_OR_MOMENT, description="inclusive; before `to`"),
+            OpenApiParameter("to", ISO_DAY_OR_MOMENT, description="a date is inclusive"),
             OpenApiParameter("currency", str, description="default: EUR"),
-            OpenApiParameter("seller", str, description="admins: another seller's id"),
+            OpenApiParameter("seller", OpenApiTypes.UUID, description="admins: another seller"),
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: a file"),
         ],
         responses={
@@ -206,8 +215,8 @@ class SellerStatementView(APIView):
 
 def _moment(value: str | None, *, end: bool):
     """A bound of the period: a datetime as given, or a date's midnight (UTC); an end date
-    is inclusive (its next midnight)."""
-    if not value:
+    is inclusive (its next midnight). An empty ``?to=`` is no date (400), as the schema says."""
+    if value is None:
         return None
     try:
         moment = parse_datetime(value)
@@ -215,6 +224,8 @@ def _moment(value: str | None, *, end: bool):
             day = parse_date(value)
             if day is None:
                 raise ValueError(value)
+            if end and day == date.max:
+                return datetime.max.replace(tzinfo=UTC)  # its next midnight is past year 9999
             moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     except ValueError as exc:
         raise ValidationError(
@@ -222,7 +233,14 @@ def _moment(value: str | None, *, end: bool):
         ) from exc
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
-    return moment
+    # In UTC: ISO allows offsets up to ±23:59, PostgreSQL refuses any past ±15:59 (a 500).
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Before year 1 or after 9999 once in UTC: as far as a datetime goes.
+        return (datetime.max if moment.year == datetime.max.year else datetime.min).replace(
+            tzinfo=UTC
+        )
 
 
 def _period(start: str | None, end: str | None):

@@ -4,6 +4,7 @@ from accounts.api.serializers import UserRefOutput
 from accounts.models import User
 from playlists.models import Playlist, PlaylistCollaborator, PlaylistTrack
 from tracks.api.serializers import TrackOutput
+from veza.serializers import JSONInput
 
 
 class CollaboratorOutput(serializers.ModelSerializer):
@@ -56,13 +57,13 @@ class PlaylistDetailOutput(PlaylistOutput):
         read_only_fields = fields
 
 
-class PlaylistInput(serializers.Serializer):
+class PlaylistInput(JSONInput):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     is_public = serializers.BooleanField(required=False)
 
 
-class AddTrackInput(serializers.Serializer):
+class AddTrackInput(JSONInput):
     track_id = serializers.UUIDField()
     position = serializers.IntegerField(
         required=False,
@@ -72,6 +73,6 @@ class AddTrackInput(serializers.Serializer):
     )
 
 
-class CollaboratorInput(serializers.Serializer):
+class CollaboratorInput(JSONInput):
     user_id = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     permission = serializers.ChoiceField(choices=PlaylistCollaborator.Permission.choices)

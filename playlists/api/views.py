@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from playlists import selectors, services
 from playlists.api import serializers as s
 from playlists.api.filters import PlaylistFilter
+from veza.api_errors import ErrorResponse
 from veza.scopes import PLAYLISTS_READ, PLAYLISTS_WRITE, read_write
 
 ERRORS = {
@@ -97,7 +98,11 @@ class PlaylistViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=s.AddTrackInput,
-        responses={201: s.PlaylistDetailOutput, **_errors(400, 401, 403, 404, 409)},
+        responses={
+            201: s.PlaylistDetailOutput,
+            409: ErrorResponse("Already in the playlist", "track_already_in_playlist"),
+            **_errors(400, 401, 403, 404),
+        },
         description="Insert a track at `position` (0-based) or append. A private track of "
         "someone else is answered 404, as if it did not exist.",
     )
@@ -143,7 +148,8 @@ class PlaylistViewSet(viewsets.GenericViewSet):
         responses={
             201: s.CollaboratorOutput,
             200: s.CollaboratorOutput,
-            **_errors(400, 401, 403, 404),
+            400: ErrorResponse("The owner is not a collaborator", "owner_cannot_collaborate"),
+            **_errors(401, 403, 404),
         },
         description="Add a collaborator (201) or change its permission (200). Owner only.",
     )

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from privacy.models import DataExport
+from veza.serializers import JSONInput
 
 
 class ExportCreatedOutput(serializers.Serializer):
@@ -25,7 +26,7 @@ class ExportOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False)
 
 
-class ErasureInput(serializers.Serializer):
+class ErasureInput(JSONInput):
     password = serializers.CharField(trim_whitespace=False, max_length=128)
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from privacy import erasure, exports
 from privacy.api import serializers as s
 from privacy.models import DataExport
+from veza.api_errors import ErrorResponse
 from veza.scopes import NO_API_KEYS
 
 ERRORS = {
@@ -46,7 +47,7 @@ class ExportRequestView(APIView):
         responses={
             202: s.ExportCreatedOutput,
             401: ERRORS[401],
-            409: OpenApiResponse(description="`export_in_progress`: one is being built"),
+            409: ErrorResponse("One is being built", "export_in_progress"),
         },
         description="Build a ZIP of everything the caller's account holds; the link is "
         "emailed when it is ready, and shown by GET /users/me/exports/{id}.",
@@ -83,8 +84,8 @@ class ExportDownloadView(APIView):
             (200, "application/zip"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The ZIP, as an attachment"
             ),
-            404: OpenApiResponse(description="`export_link_invalid`: tampered or unknown"),
-            410: OpenApiResponse(description="`export_expired`: past expires_at"),
+            404: ErrorResponse("Tampered or unknown", "export_link_invalid"),
+            410: ErrorResponse("Past expires_at", "export_expired"),
         },
     )
     def get(self, request, pk):
@@ -114,7 +115,7 @@ class AccountErasureView(APIView):
             202: s.ErasureScheduledOutput,
             400: ERRORS[400],
             401: ERRORS[401],
-            403: OpenApiResponse(description="`invalid_password`"),
+            403: ErrorResponse("Wrong password", "invalid_password"),
             409: OpenApiResponse(
                 response=s.BalanceNotSettledOutput,
                 description="`balance_not_settled`: `remaining` names each balance, payout "

@@ -140,13 +140,37 @@ def test_statement_as_csv_has_a_row_per_entry_and_the_closing_total(client_for, 
 
 
 @pytest.mark.parametrize(
-    "query", [{"from": "yesterday"}, {"to": "2026-13-45"}, {"format": "csv", "from": "x"}]
+    "query",
+    [{"from": "yesterday"}, {"to": "2026-13-45"}, {"format": "csv", "from": "x"}, {"to": ""}],
 )
 def test_statement_with_a_bad_date_is_a_400_json(client_for, db, query):
     response = client_for(CreatorFactory()).get(STATEMENT_URL, query)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Valid ISO datetimes whose offset PostgreSQL refuses (past ±15:59): read in UTC.
+        {"from": "0194-11-27T22:44:43-18:44"},
+        {"to": "2026-01-01T00:00:00+23:59"},
+        # Bounds at the ends of the calendar.
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01T00:00:00+05:00"},
+    ],
+)
+def test_statement_takes_every_iso_date_and_datetime(client_for, db, query):
+    response = client_for(CreatorFactory()).get(STATEMENT_URL, query)
+    assert response.status_code == 200, response.content
+    assert response.json()["entries"] == []
+
+
+def test_an_empty_seller_names_nobody(client_for, db):
+    # The schema types ?seller= as a uuid: an empty one is not "the caller".
+    response = client_for(AdminFactory()).get(STATEMENT_URL, {"seller": ""})
+    assert response.status_code == 404
 
 
 def test_only_an_admin_reads_another_sellers_statement(client_for, seller_with_payout):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.api.serializers import UserRefOutput
 from accounts.models import User
 from tracks.models import Play, Track, TrackChange, TrackShare
-from veza.serializers import CachedFieldsMixin
+from veza.serializers import CachedFieldsMixin, JSONInput
 
 MAX_PLAYS_PER_BATCH = 1000
 
@@ -49,7 +49,7 @@ class TrackOutput(CachedFieldsMixin, serializers.ModelSerializer):
         return track.stream_url
 
 
-class TrackUploadInput(serializers.Serializer):
+class TrackUploadInput(JSONInput):
     # An empty file is refused by the service, as `invalid_file` like every other refusal.
     file = serializers.FileField(
         allow_empty_file=True,
@@ -64,7 +64,7 @@ class TrackUploadInput(serializers.Serializer):
     is_downloadable = serializers.BooleanField(required=False, default=False)
 
 
-class TrackUpdateInput(serializers.Serializer):
+class TrackUpdateInput(JSONInput):
     title = serializers.CharField(max_length=200)
     artist = serializers.CharField(max_length=200, required=False, allow_blank=True)
     album = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -86,7 +86,7 @@ class LikerOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShareInput(serializers.Serializer):
+class ShareInput(JSONInput):
     expires_in_hours = serializers.IntegerField(
         required=False, min_value=1, max_value=720, help_text="1..720, default 72."
     )
@@ -123,19 +123,19 @@ class TrackChangeOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StreamReadyInput(serializers.Serializer):
+class StreamReadyInput(JSONInput):
     stream_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
     duration_seconds = serializers.IntegerField(required=False, min_value=0, allow_null=True)
 
 
-class PlayInput(serializers.Serializer):
+class PlayInput(JSONInput):
     track_id = serializers.UUIDField()
     user_id = serializers.UUIDField(required=False, allow_null=True)
     played_at = serializers.DateTimeField()
     seconds = serializers.IntegerField(min_value=0, max_value=7 * 24 * 3600)
 
 
-class PlayBatchInput(serializers.Serializer):
+class PlayBatchInput(JSONInput):
     batch_id = serializers.CharField(
         max_length=128, help_text="The stream server's id of this batch; a repeat counts once."
     )

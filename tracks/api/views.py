@@ -22,6 +22,7 @@ from tracks.api.filters import TrackFilter
 from tracks.audio_formats import CONTENT_TYPES
 from tracks.models import Track
 from tracks.upload_slots import upload_slot
+from veza.api_errors import ErrorResponse
 from veza.client_ip import client_ip, user_agent
 from veza.permissions import IsCreatorRole
 from veza.scopes import NO_API_KEYS, TRACKS_READ, TRACKS_WRITE, read_only, read_write
@@ -103,7 +104,17 @@ class TrackViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request={"multipart/form-data": s.TrackUploadInput},
-        responses={201: s.TrackOutput, **_errors(400, 401, 403, 415, 503)},
+        responses={
+            201: s.TrackOutput,
+            400: ErrorResponse(
+                "The file is refused", "invalid_file", "infected_file", "blocked_content"
+            ),
+            403: ErrorResponse("Not a creator, or suspended", "account_suspended"),
+            503: ErrorResponse(
+                "Scanner down or too many uploads", "scanner_unavailable", "too_many_uploads"
+            ),
+            **_errors(401, 415),
+        },
         description="Upload an audio file. Creator roles only. The track starts `processing`. "
         "400 `blocked_content` when the audio matches a recording taken down for copyright "
         "(the same file, or the same recording re-encoded, louder or quieter, or padded); "
@@ -229,7 +240,8 @@ class TrackViewSet(viewsets.GenericViewSet):
             (200, "audio/*"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The audio file, as an attachment"
             ),
-            **_errors(403, 404),
+            404: ErrorResponse("Unknown, not yours to see, or its file is gone", "file_missing"),
+            **_errors(403),
         }
     )
     @action(detail=True)
