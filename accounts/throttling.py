@@ -6,27 +6,17 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.metrics import login_attempts
-from veza.throttling import ClientIpThrottle, CountingThrottle, WindowedThrottle
+from veza.throttling import ClientIpThrottle, CountingThrottle, PerHourThrottle
 
 
-class _PerHourThrottle(WindowedThrottle):
-    """``limit_setting`` requests per hour per client IP, counted under the class's scope."""
-
-    def parse_rate(self, rate):
-        return getattr(settings, self.limit_setting), 3600
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class RegistrationThrottle(_PerHourThrottle):
+class RegistrationThrottle(PerHourThrottle):
     """REGISTRATION_RATE_LIMIT_PER_HOUR registrations per client IP."""
 
     scope = "register"
     limit_setting = "REGISTRATION_RATE_LIMIT_PER_HOUR"
 
 
-class PasswordResetThrottle(_PerHourThrottle):
+class PasswordResetThrottle(PerHourThrottle):
     """PASSWORD_RESET_RATE_LIMIT_PER_HOUR reset emails per client IP, a counter of its own:
     asking for reset links never uses up the address's registrations, nor the reverse."""
 

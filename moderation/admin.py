@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from moderation import selectors, services, targets
+from moderation import selectors, services, strikes, targets
 from moderation.models import Appeal, BlockedAudio, Decision, Report, Suspension, TargetType
 from veza.admin_tools import ReadOnlyAdmin, add_site_view, admin_link, short_id, when
 from veza.exceptions import DomainError
@@ -334,7 +334,7 @@ class SuspensionAdmin(ReadOnlyAdmin):
     @admin.action(description="Lift the selected suspensions", permissions=["lift"])
     def lift(self, request, queryset):
         for suspension in queryset.filter(lifted_at__isnull=True).select_related("user"):
-            services.lift_suspension(
+            strikes.lift_suspension(
                 suspension=suspension, reason="lifted by staff", actor=request.user, request=request
             )
         messages.success(request, "Suspensions lifted.")

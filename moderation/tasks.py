@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from moderation import services
+from moderation import strikes
 
 logger = logging.getLogger(__name__)
 
@@ -10,7 +10,7 @@ logger = logging.getLogger(__name__)
 @shared_task
 def lift_lapsed_suspensions() -> int:
     """Safe to run twice: each suspension is lifted by a conditional UPDATE, once."""
-    lifted = services.lift_lapsed_suspensions()
+    lifted = strikes.lift_lapsed_suspensions()
     if lifted:
         logger.info("lifted %d suspension(s) whose strikes lapsed", lifted)
     return lifted

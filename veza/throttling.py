@@ -42,6 +42,17 @@ class WindowedThrottle(ClientIpThrottle):
         return super().allow_request(request, view)
 
 
+class PerHourThrottle(WindowedThrottle):
+    """``limit_setting`` requests per hour per client IP (signed in or not), counted under the
+    class's scope."""
+
+    def parse_rate(self, rate):
+        return getattr(settings, self.limit_setting), 3600
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class CountingThrottle(WindowedThrottle):
     """A fixed-window counter: one atomic increment per request, whatever the limit.
 

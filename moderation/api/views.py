@@ -19,7 +19,7 @@ from veza.api_errors import ErrorResponse
 from veza.client_ip import client_ip
 from veza.permissions import IsAdminRole
 from veza.scopes import NO_API_KEYS
-from veza.throttling import GlobalRateThrottle, WindowedThrottle
+from veza.throttling import GlobalRateThrottle, PerHourThrottle
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{field: [...], detail, code}`"),
@@ -35,19 +35,11 @@ def _errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
 
 
-class ReportRateThrottle(WindowedThrottle):
+class ReportRateThrottle(PerHourThrottle):
     """REPORT_RATE_LIMIT_PER_HOUR reports per client address per hour, signed in or not."""
 
     scope = "reports"
     limit_setting = "REPORT_RATE_LIMIT_PER_HOUR"
-
-    def parse_rate(self, rate):
-        from django.conf import settings
-
-        return settings.REPORT_RATE_LIMIT_PER_HOUR, 3600
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class IsModerator(BasePermission):
