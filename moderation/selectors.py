@@ -1,6 +1,7 @@
 """Reads: the moderators' queue, a user's decisions, and the transparency figures."""
 
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,13 @@ def decisions_of(*, user) -> QuerySet:
         .select_related("appeal")
         .order_by("-created_at", "-pk")
     )
+
+
+def reports_sent_by(*, user) -> Iterator[dict]:
+    """The notices the user sent (DSA art. 16), as they were received: the data export's."""
+    fields = ("id", "target_type", "target_id", "category", "description", "copyright")
+    reports = Report.objects.filter(reporter=user).order_by("created_at")
+    return reports.values(*fields, "reporter_email", "status", "created_at").iterator()
 
 
 def target_history(*, target_type: str, target_id) -> QuerySet:

@@ -37,8 +37,7 @@ from invoicing.selectors import invoices_of_buyer
 from marketplace.api.serializers import LicenseOutput, OrderOutput, ProductOutput
 from marketplace.models import License, Order, OrderItem, Product
 from moderation.api.serializers import DecisionOutput
-from moderation.models import Report
-from moderation.selectors import decisions_of
+from moderation.selectors import decisions_of, reports_sent_by
 from payments.api.serializers import PayoutOutput
 from payments.models import LedgerEntry, Payout
 from payments.statements import seller_statement, statement_csv
@@ -255,7 +254,7 @@ def _write_archive(writer: ArchiveWriter, user: User) -> None:
         info = zipfile.ZipInfo(f"invoices/{PurePosixPath(invoice.name).name}")
         with invoice.open() as source, writer.archive.open(info, "w") as target:
             shutil.copyfileobj(source, target, COPY_CHUNK)
-    writer.json_list("moderation_reports.json", _reports_filed(user))
+    writer.json_list("moderation_reports.json", reports_sent_by(user=user))
     writer.json_list(
         "moderation_decisions.json",
         (DecisionOutput(d).data for d in decisions_of(user=user).iterator()),
@@ -266,13 +265,6 @@ def _write_archive(writer: ArchiveWriter, user: User) -> None:
         writer.text("statement.csv", _statement(user))
         payouts = Payout.objects.filter(seller=user).order_by("created_at")
         writer.json_list("payouts.json", (PayoutOutput(p).data for p in payouts.iterator()))
-
-
-def _reports_filed(user: User) -> Iterator[dict]:
-    """The notices the user sent (DSA art. 16), as they were received."""
-    fields = ("id", "target_type", "target_id", "category", "description", "copyright")
-    reports = Report.objects.filter(reporter=user).order_by("created_at")
-    return reports.values(*fields, "reporter_email", "status", "created_at").iterator()
 
 
 def _sessions(user: User) -> Iterator[dict]:
