@@ -3,14 +3,14 @@
 GET /orders/{id} and the answer of POST /orders are the checkout's path: DRF's nested
 ModelSerializers (order → items → product → seller, refunds, disputes, invoices) cost more
 than the statements did, and a detail through ``get_object`` also ran the list's filter
-backends. Here the rows are read as tuples of plain values — the order and its items in one
-joined statement, then its refunds (with their items), disputes and documents — and the dict
-is written field by field with DRF's own renderings (UUIDs as strings, datetimes as
+backends. Here the rows are read as plain values — the order and its items in one joined
+statement (with whether it has refunds, disputes, documents), then those it has — and the
+dict is written field by field with DRF's own renderings (UUIDs as strings, datetimes as
 ``DateTimeField`` writes them, rates as ``vat.format_rate``). ``OrderOutput`` stays the schema,
 and tests compare the two renderings field for field.
 """
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from invoicing.models import Invoice
@@ -219,12 +219,24 @@ def _invoices(order_id) -> list[dict]:
     ]
 
 
+def _has(model) -> Exists:
+    return Exists(model.objects.filter(order_id=OuterRef("pk")))
+
+
 def order_detail(*, user, order_id) -> dict | None:
     """The order as its buyer, a seller of one of its items or an admin sees it (the rule of
-    ``selectors.orders_for``); None for anyone else, as for an unknown id. Four statements:
-    the order joined to its items, products and users; refunds; disputes; documents."""
+    ``selectors.orders_for``); None for anyone else, as for an unknown id.
+
+    One statement reads the order joined to its items, products and users, and whether it
+    has refunds, disputes and documents (three indexed EXISTS); one more statement for each
+    of those it has. A paid order: two (its invoice); a refunded and disputed one: four."""
     columns = ORDER_FIELDS + tuple(f"items__{field}" for field in ITEM_FIELDS)
-    rows = list(Order.objects.filter(pk=order_id).order_by("items__position").values(*columns))
+    rows = list(
+        Order.objects.filter(pk=order_id)
+        .annotate(has_refunds=_has(Refund), has_disputes=_has(Dispute), has_invoices=_has(Invoice))
+        .order_by("items__position")
+        .values(*columns, "has_refunds", "has_disputes", "has_invoices")
+    )
     if not rows:
         return None
     row = rows[0]
@@ -243,9 +255,9 @@ def order_detail(*, user, order_id) -> dict | None:
     return _order(
         row,
         [_item(item) for item in items],
-        _refunds(row["id"]),
-        _disputes(row["id"]),
-        _invoices(row["id"]),
+        _refunds(row["id"]) if row["has_refunds"] else [],
+        _disputes(row["id"]) if row["has_disputes"] else [],
+        _invoices(row["id"]) if row["has_invoices"] else [],
     )
 
 
