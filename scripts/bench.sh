@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --rss) RSS_REQUESTS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;
-    --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
+    --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=2; shift ;;
     --sync) SYNC=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -114,10 +114,11 @@ PIDS+=($!)
 GUNICORN_BIND=127.0.0.1:$CEILING_PORT .venv/bin/gunicorn bench.ceiling_wsgi:application \
   -c gunicorn.conf.py >>"$LOG" 2>&1 &
 PIDS+=($!)
-for port in "$PROJECT_PORT" "$CEILING_PORT"; do
-  for _ in $(seq 1 100); do
-    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/healthz" && break
-    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/bench/ceiling" && break
+# Ready when each answers 200 (not merely listens): the project's /healthz, the ceiling's view.
+for url in "http://127.0.0.1:$PROJECT_PORT/healthz" "http://127.0.0.1:$CEILING_PORT/bench/ceiling"; do
+  for attempt in $(seq 1 300); do
+    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "$url" && break
+    [ "$attempt" = 300 ] && { echo "no 200 from $url after 60 s (see $LOG)" >&2; exit 1; }
     sleep 0.2
   done
 done
@@ -148,7 +149,8 @@ if [ "$SMOKE" = 1 ]; then
 import json, sys
 report = json.load(open(sys.argv[1]))
 bad = {k: v for k, v in report["results"].items()
-       if not 200 <= (v["status"] or 0) < 300 or v["project"]["non_2xx"] or not v["project"]["rps"]}
+       if not 200 <= (v["status"] or 0) < 300 or v["project"]["non_2xx"] or not v["project"]["rps"]
+       or v["ceiling"]["non_2xx"] or not v["ceiling"]["rps"]}
 missing = {"tracks anonymous", "orders create"} - set(report["results"])
 if missing:
     sys.exit(f"bench smoke failed: no result for {sorted(missing)}")
