@@ -5,14 +5,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Count, F, Min, Prefetch, QuerySet
 
 from moderation.models import Appeal, Category, Decision, Report, Suspension, TargetType
 
 
 def report_queue(*, status: str | None = None) -> QuerySet:
-    """Reports oldest first (the queue's order), with what the moderators read beside each."""
-    reports = Report.objects.select_related("reporter", "target_owner", "decision")
+    """Reports oldest first (the queue's order), with what the moderators read beside each:
+    the decision's action joined as ``decision_action``. The queue shows the reporter, the
+    target's owner and the decision by id only, so no user or decision row is loaded."""
+    reports = Report.objects.annotate(decision_action=F("decision__action"))
     if status:
         reports = reports.filter(status=status)
     return reports.order_by("created_at", "pk")

@@ -6,6 +6,7 @@
 #   ./scripts/bench.sh                 # --scale 201 (about 10 k tracks), 3 rounds of 10 s
 #   ./scripts/bench.sh --scale 20001   # about 1 M tracks (seeding takes a while)
 #   ./scripts/bench.sh --smoke         # well under a minute; CI runs this so it cannot rot
+#   ./scripts/bench.sh --sync          # both servers on 2 sync workers (no threads) instead
 #   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
 #   ./scripts/bench.sh --burst 1000    # then 1,000 concurrent deliveries of one webhook event
 #   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
@@ -13,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE=201 SECONDS_EACH=10 ROUNDS=3 WARMUP=3 SMOKE=0 ONLY=() ADMIN_ROWS= RSS_REQUESTS=0 BURST=0
+SYNC=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
@@ -21,7 +23,8 @@ while [ $# -gt 0 ]; do
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --rss) RSS_REQUESTS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;
-    --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
+    --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=2; shift ;;
+    --sync) SYNC=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -42,11 +45,13 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-# Production settings with throwaway secrets; the provider is never called by these scenarios.
+# Production settings with throwaway secrets; the provider is bench/fake_provider.py (POST
+# /payments only: what placing an order calls), started below on its own port.
+PROVIDER_PORT=${BENCH_PROVIDER_PORT:-$((PROJECT_PORT + 2))}
 export DATABASE_URL=$PG_URL REDIS_URL=$REDIS
 export APP_ENV=production DJANGO_SECRET_KEY=bench-django-secret-key-not-for-real-use-0123456789
 export JWT_SECRET=bench-jwt-secret-not-for-real-use-0123456789abcdef
-export HYPERSWITCH_BASE_URL=http://127.0.0.1:9 HYPERSWITCH_API_KEY=bench
+export HYPERSWITCH_BASE_URL=http://127.0.0.1:$PROVIDER_PORT HYPERSWITCH_API_KEY=bench
 export HYPERSWITCH_WEBHOOK_SECRET=bench-webhook-secret-0123456789
 export PLATFORM_LEGAL_NAME="Veza bench" PLATFORM_ADDRESS="Nowhere" PLATFORM_VAT_NUMBER=FR00000000000
 export ALLOWED_HOSTS=127.0.0.1,localhost,testserver CORS_ALLOWED_ORIGINS=https://bench.invalid
@@ -80,24 +85,40 @@ env -u HYPERSWITCH_BASE_URL -u HYPERSWITCH_API_KEY APP_ENV=development \
 # As autovacuum leaves a live database: statistics, visibility map, GIN pending lists merged.
 .venv/bin/python manage.py shell -c "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
 
-PREPARED=$(mktemp)
-.venv/bin/python -m bench.prepare "$PREPARED" >/dev/null 2>&1
-
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 LOG=${OUT%.json}.server.log
-echo "== servers (their logs: $LOG)"
+# The payment provider of POST /orders: before prepare, which places the checkout's orders.
+.venv/bin/python -m bench.fake_provider --port "$PROVIDER_PORT" --api-key "$HYPERSWITCH_API_KEY" \
+  >>"$LOG" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do
+  curl -fs -o /dev/null "http://127.0.0.1:$PROVIDER_PORT/health" && break
+  sleep 0.1
+done
+
+PREPARED=$(mktemp)
+.venv/bin/python -m bench.prepare "$PREPARED" >/dev/null 2>&1
+
+# The issue's second harness: both servers on 2 sync workers, one request at a time each.
+WORKERS="gthread (gunicorn.conf.py)"
+if [ "$SYNC" = 1 ]; then
+  export GUNICORN_WORKER_CLASS=sync GUNICORN_WORKERS=2 GUNICORN_THREADS=1
+  WORKERS="sync x2"
+fi
+echo "== servers, $WORKERS workers (their logs: $LOG)"
 GUNICORN_BIND=127.0.0.1:$PROJECT_PORT .venv/bin/gunicorn veza.wsgi:application \
   -c gunicorn.conf.py >>"$LOG" 2>&1 &
 PIDS+=($!)
 GUNICORN_BIND=127.0.0.1:$CEILING_PORT .venv/bin/gunicorn bench.ceiling_wsgi:application \
   -c gunicorn.conf.py >>"$LOG" 2>&1 &
 PIDS+=($!)
-for port in "$PROJECT_PORT" "$CEILING_PORT"; do
-  for _ in $(seq 1 100); do
-    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/healthz" && break
-    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/bench/ceiling" && break
+# Ready when each answers 200 (not merely listens): the project's /healthz, the ceiling's view.
+for url in "http://127.0.0.1:$PROJECT_PORT/healthz" "http://127.0.0.1:$CEILING_PORT/bench/ceiling"; do
+  for attempt in $(seq 1 300); do
+    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "$url" && break
+    [ "$attempt" = 300 ] && { echo "no 200 from $url after 60 s (see $LOG)" >&2; exit 1; }
     sleep 0.2
   done
 done
@@ -105,10 +126,11 @@ done
 echo "== load: $ROUNDS round(s) of ${SECONDS_EACH}s per server and scenario, ceiling and project alternating"
 ONLY_ARGS=()
 [ ${#ONLY[@]} -gt 0 ] && ONLY_ARGS=(--only "${ONLY[@]}")
-[ "$SMOKE" = 1 ] && ONLY_ARGS=(--only "tracks anonymous" "tracks logged-in" "webhook duplicate")
+[ "$SMOKE" = 1 ] && ONLY_ARGS=(--only "tracks anonymous" "tracks logged-in" "webhook duplicate" "orders create")
 .venv/bin/python -m bench.run --prepared "$PREPARED" --out "$OUT" \
   --project "http://127.0.0.1:$PROJECT_PORT" --ceiling "http://127.0.0.1:$CEILING_PORT" \
-  --seconds "$SECONDS_EACH" --rounds "$ROUNDS" --warmup "$WARMUP" --label "scale $SCALE" "${ONLY_ARGS[@]}"
+  --seconds "$SECONDS_EACH" --rounds "$ROUNDS" --warmup "$WARMUP" --label "scale $SCALE" \
+  --workers "$WORKERS" "${ONLY_ARGS[@]}"
 if [ "$RSS_REQUESTS" -gt 0 ]; then
   echo "== worker memory: $RSS_REQUESTS mixed requests (bench/rss.py)"
   .venv/bin/python -m bench.rss --prepared "$PREPARED" --project "http://127.0.0.1:$PROJECT_PORT" \
@@ -127,7 +149,11 @@ if [ "$SMOKE" = 1 ]; then
 import json, sys
 report = json.load(open(sys.argv[1]))
 bad = {k: v for k, v in report["results"].items()
-       if v["status"] != 200 or v["project"]["non_2xx"] or not v["project"]["rps"]}
+       if not 200 <= (v["status"] or 0) < 300 or v["project"]["non_2xx"] or not v["project"]["rps"]
+       or v["ceiling"]["non_2xx"] or not v["ceiling"]["rps"]}
+missing = {"tracks anonymous", "orders create"} - set(report["results"])
+if missing:
+    sys.exit(f"bench smoke failed: no result for {sorted(missing)}")
 if bad:
     sys.exit(f"bench smoke failed: {bad}")
 print("bench smoke ok")

@@ -40,7 +40,7 @@ class UserOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SessionOutput(serializers.ModelSerializer):
+class SessionOutput(CachedFieldsMixin, serializers.ModelSerializer):
     """A sign-in session; `current` is the one the request's token belongs to."""
 
     current = serializers.SerializerMethodField()

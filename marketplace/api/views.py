@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.services import check_can_publish
 from invoicing.selectors import invoice_refs_of_orders
 from marketplace import product_files, selectors, services, vat
+from marketplace.api import order_json
 from marketplace.api import serializers as s
 from marketplace.api.filters import ProductFilter
 from marketplace.errors import NotLicensed
@@ -251,6 +252,14 @@ class OrderViewSet(
             Prefetch("invoices", queryset=invoice_refs_of_orders()),
         )
 
+    def retrieve(self, request, pk=None):
+        # The checkout's read: plain rows rendered as OrderOutput (marketplace/api/order_json),
+        # without the list's filter backends, prefetches and nested serializers.
+        order = order_json.order_detail(user=request.user, order_id=pk)
+        if order is None:
+            raise NotFound()
+        return Response(order)
+
     def create(self, request):
         data = s.OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -261,9 +270,8 @@ class OrderViewSet(
             vat_number=data.validated_data.get("vat_number", ""),
             request=request,
         )
-        order = self.get_queryset().get(pk=order.pk)
         return Response(
-            {"order": s.OrderOutput(order).data, "payment": payment},
+            {"order": order_json.placed_order(order, buyer=request.user), "payment": payment},
             status=status.HTTP_201_CREATED,
         )
 

@@ -139,7 +139,8 @@ class ModerationReportOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_decision_action(self, report) -> str | None:
-        return report.decision.action if report.decision_id else None
+        # Joined by the queue's query (selectors.report_queue), not read per report.
+        return report.decision_action
 
 
 class DecideReportInput(JSONInput):
