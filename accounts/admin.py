@@ -4,6 +4,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import User
 from accounts.second_factor import views as second_factor
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import add_site_view
 
 # The second factor's pages (STAFF_REQUIRE_2FA): behind the admin's sign-in, open to a staff
@@ -25,12 +26,17 @@ class VezaUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(IndexedSearchMixin, BaseUserAdmin):
     form = VezaUserChangeForm
     add_form = VezaUserCreationForm
     list_display = ("username", "email", "role", "email_verified", "is_staff", "created_at")
     list_filter = ("role", "email_verified", "is_staff", "is_active")
-    search_fields = ("username", "email", "display_name")
+    search_fields = (
+        "email__istartswith",
+        "username__istartswith",
+        "display_name__istartswith",
+    )
+    search_help_text = "User id, email, username or display name — each by its first characters"
     ordering = ("-created_at",)
     readonly_fields = ("id", "created_at", "updated_at", "token_version", "last_login")
     fieldsets = (

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from invoicing import report
 from invoicing.models import Invoice, InvoiceLine, rate_text
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import ReadOnlyAdmin, add_site_view, admin_link, html_table
 from veza.money import format_money as money
 
@@ -44,7 +45,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     list_display = (
         "number",
         "kind",
@@ -56,8 +57,12 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "gross_display",
     )
     list_filter = ("kind", "year", "reverse_charge", "tax_country")
-    search_fields = ("number",)
-    search_help_text = "Invoice or credit note number (VZ-2025-000042, VZ-C-2025-000007)"
+    search_fields = ("number__istartswith",)
+    search_help_text = (
+        "Invoice or credit note number (VZ-2025-000042, VZ-C-2025-000007), invoice, order, "
+        "refund or dispute id — each by its first characters"
+    )
+    id_prefix_fields = ("id", "order_id", "refund_id", "dispute_id")
     ordering = ("-issued_at", "-number")
     inlines = [InvoiceLineInline]
     fields = (

@@ -19,14 +19,15 @@ from payments.models import (
     SellerTransfer,
 )
 from payments.timeline import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from veza.admin_search import IndexedSearchMixin
+from veza.admin_tools import ReadOnlyAdmin, html_table, timeline_table
 from veza.money import format_money as money
 
 TIMELINE_PAYOUTS = 50  # a seller's page: the history of its latest payouts
 
 
 @admin.register(SellerBalance)
-class SellerBalanceAdmin(ReadOnlyAdmin):
+class SellerBalanceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     """A seller's page: its four amounts, and links to every entry, transfer and payout."""
 
     list_display = (
@@ -40,7 +41,9 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("currency",)
-    search_fields = ("seller__username", "seller__email")
+    search_fields = ("seller__email__istartswith", "seller__username__istartswith")
+    search_help_text = "Seller email or username, by its first characters"
+    id_prefix_fields = ("seller_id",)
     list_select_related = ("seller",)
     fieldsets = (
         (
@@ -155,7 +158,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "seller",
@@ -167,8 +170,16 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "refund_link",
     )
     list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("seller__username", "seller__email")
-    search_help_text = "Entry, order or refund id (or their first characters), seller"
+    search_fields = (
+        "seller__email__istartswith",
+        "seller__username__istartswith",
+        "order__hyperswitch_payment_id__startswith",
+        "refund__provider_refund_id__startswith",
+    )
+    search_help_text = (
+        "Entry, order or refund id, seller email or username, payment id, provider refund id "
+        "— each by its first characters"
+    )
     id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller",)
     export_columns = [
@@ -220,10 +231,19 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
 
 @admin.register(SellerTransfer)
-class SellerTransferAdmin(ReadOnlyAdmin):
+class SellerTransferAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     list_display = ("created_at", "seller", "amount_display", "status", "order")
     list_filter = ("status", CurrencyFilter)
-    search_fields = ("seller__username",)
+    search_fields = (
+        "seller__email__istartswith",
+        "seller__username__istartswith",
+        "order__hyperswitch_payment_id__startswith",
+    )
+    search_help_text = (
+        "Transfer, order or payout id, seller email or username, payment id — each by its "
+        "first characters"
+    )
+    id_prefix_fields = ("id", "order_id", "payout_id")
     list_select_related = ("seller", "order")
 
     @admin.display(description="amount", ordering="amount")

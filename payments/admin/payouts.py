@@ -21,8 +21,8 @@ from payments.notes import add_payout_note
 from payments.payouts.methods import set_payouts_paused
 from payments.payouts.services import retry_payout
 from payments.timeline import timeline
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import (
-    IdPrefixSearchMixin,
     ReadOnlyAdmin,
     html_table,
     short_id,
@@ -46,7 +46,7 @@ class PayoutNoteInline(NoteInline):
 
 @admin.register(Payout)
 class PayoutAdmin(
-    InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin
+    InternalNotesMixin, CsvExportMixin, IndexedSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin
 ):
     list_display = (
         "short_id",
@@ -64,8 +64,14 @@ class PayoutAdmin(
         "currency",
         ("created_at", admin.DateFieldListFilter),
     )
-    search_fields = ("seller__username", "seller__email", "provider_payout_id")
-    search_help_text = "Payout id (or its first characters), provider payout id, seller"
+    search_fields = (
+        "provider_payout_id__startswith",
+        "seller__email__istartswith",
+        "seller__username__istartswith",
+    )
+    search_help_text = (
+        "Payout id, provider payout id, seller email or username — each by its first characters"
+    )
     list_select_related = ("seller",)
     export_columns = [
         ("created_at", lambda p: p.created_at.isoformat()),
@@ -236,7 +242,7 @@ def _set_paused(model_admin, request, sellers, paused: bool) -> None:
 
 
 @admin.register(PayoutMethod)
-class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+class PayoutMethodAdmin(IndexedSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin):
     list_display = (
         "seller",
         "payout_type",
@@ -246,7 +252,9 @@ class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("status", "payouts_paused", "payout_type")
-    search_fields = ("seller__username", "seller__email")
+    search_fields = ("seller__email__istartswith", "seller__username__istartswith")
+    search_help_text = "Seller email or username, by its first characters"
+    id_prefix_fields = ()
     list_select_related = ("seller",)
     actions = ["pause", "resume"]
     exclude = ("payout_token",)  # a provider token is not for staff eyes

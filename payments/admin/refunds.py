@@ -40,8 +40,8 @@ from payments.notes import add_refund_note
 from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import (
-    IdPrefixSearchMixin,
     ReadOnlyAdmin,
     html_table,
     short_id,
@@ -59,7 +59,7 @@ class RefundNoteInline(NoteInline):
 
 @admin.register(Refund)
 class RefundAdmin(
-    FourEyesDecisionsMixin, InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin
+    FourEyesDecisionsMixin, InternalNotesMixin, CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin
 ):
     list_display = (
         "short_id",
@@ -74,14 +74,15 @@ class RefundAdmin(
     )
     list_filter = ("status", StuckFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = (
-        "provider_refund_id",
-        "order__hyperswitch_payment_id",
-        "order__buyer__email",
-        "order__buyer__username",
+        "provider_refund_id__startswith",
+        "order__hyperswitch_payment_id__startswith",
+        "order__buyer__email__istartswith",
+        "order__buyer__username__istartswith",
+        "requested_by__email__istartswith",
     )
     search_help_text = (
-        "Refund or order id (or their first characters), payment or provider id, buyer email "
-        "or username"
+        "Refund or order id, provider refund id, payment id, buyer email or username, "
+        "requester email — each by its first characters"
     )
     id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
