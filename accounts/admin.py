@@ -6,6 +6,7 @@ from accounts.models import User
 from accounts.second_factor import views as second_factor
 from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import add_site_view
+from veza.pagination import EstimatedCountPaginator
 
 # The second factor's pages (STAFF_REQUIRE_2FA): behind the admin's sign-in, open to a staff
 # member whose session has not passed the second factor yet.
@@ -38,6 +39,12 @@ class UserAdmin(IndexedSearchMixin, BaseUserAdmin):
     )
     search_help_text = "User id, email, username or display name — each by its first characters"
     ordering = ("-created_at",)
+    # A million users: no COUNT(*) of the table, a bounded count of the matches (ReadOnlyAdmin's
+    # settings; this admin edits, so it cannot be one).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
     readonly_fields = ("id", "created_at", "updated_at", "token_version", "last_login")
     fieldsets = (
         (None, {"fields": ("id", "email", "username", "password")}),

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from audit.admin_export import CsvExportMixin, iso, major, text
 from invoicing import report
 from invoicing.models import Invoice, InvoiceLine, rate_text
 from veza.admin_search import IndexedSearchMixin
@@ -45,7 +46,12 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
+class InvoiceAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
+    """Finance's documents of record. The CSV export is the list as filtered: a period is
+    the issue-date filter (this month, this year…) or any range in the address
+    (``?issued_at__gte=2025-01-01&issued_at__lt=2025-04-01``), with the kind, series year,
+    reverse charge and tax country filters."""
+
     list_display = (
         "number",
         "kind",
@@ -56,7 +62,13 @@ class InvoiceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
         "reverse_charge",
         "gross_display",
     )
-    list_filter = ("kind", "year", "reverse_charge", "tax_country")
+    list_filter = (
+        ("issued_at", admin.DateFieldListFilter),
+        "kind",
+        "year",
+        "reverse_charge",
+        "tax_country",
+    )
     search_fields = ("number__istartswith",)
     search_help_text = (
         "Invoice or credit note number (VZ-2025-000042, VZ-C-2025-000007), invoice, order, "
@@ -64,6 +76,27 @@ class InvoiceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     )
     id_prefix_fields = ("id", "order_id", "refund_id", "dispute_id")
     ordering = ("-issued_at", "-number")
+    export_columns = (
+        text("number"),
+        text("kind"),
+        iso("issued_at"),
+        text("order_id"),
+        text("corrects", "corrects__number"),
+        text("refund_id"),
+        text("dispute_id"),
+        text("buyer_name", "buyer__name"),
+        text("buyer_email", "buyer__email"),
+        text("buyer_country", "buyer__country"),
+        text("buyer_vat_number", "buyer__vat_number"),
+        text("tax_country"),
+        text("reverse_charge"),
+        text("currency"),
+        major("net", "net_total"),
+        major("vat", "vat_total"),
+        major("gross", "gross_total"),
+        text("gross_minor", "gross_total"),
+    )
+    export_totals = (("net_total", "net"), ("vat_total", "vat"), ("gross_total", "gross"))
     inlines = [InvoiceLineInline]
     fields = (
         "number",

@@ -6,7 +6,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from payments.admin.common import order_link, refund_link
 from payments.admin.filters import CurrencyFilter
 from payments.admin.notes import (
@@ -182,32 +182,20 @@ class LedgerEntryAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
     )
     id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller",)
-    export_columns = [
-        ("created_at", lambda e: e.created_at.isoformat()),
-        ("entry_id", lambda e: str(e.pk)),
-        ("seller", lambda e: e.seller.email),
-        ("kind", lambda e: e.kind),
-        ("currency", lambda e: e.currency),
-        ("requested", major("requested_amount")),
-        ("applied", major("applied_amount")),
-        ("applied_minor", lambda e: e.applied_amount),
-        ("balance_after", major("balance_after")),
-        ("order_id", lambda e: str(e.order_id or "")),
-        ("refund_id", lambda e: str(e.refund_id or "")),
-    ]
-    export_amount = ("applied_amount", "applied")
-    export_fields = (
-        "created_at",
-        "pk",
-        "seller__email",
-        "kind",
-        "currency",
-        "requested_amount",
-        "applied_amount",
-        "balance_after",
-        "order_id",
-        "refund_id",
+    export_columns = (
+        iso("created_at"),
+        text("entry_id", "pk"),
+        text("seller", "seller__email"),
+        text("kind"),
+        text("currency"),
+        major("requested", "requested_amount"),
+        major("applied", "applied_amount"),
+        text("applied_minor", "applied_amount"),
+        major("balance_after", "balance_after"),
+        text("order_id"),
+        text("refund_id"),
     )
+    export_totals = (("applied_amount", "applied"),)
 
     @admin.display(description="requested", ordering="requested_amount")
     def requested(self, entry: LedgerEntry) -> str:

@@ -11,7 +11,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.timesince import timesince
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from audit.services import record
 from payments.admin.common import order_link
 from payments.admin.filters import StuckPayoutFilter
@@ -73,28 +73,18 @@ class PayoutAdmin(
         "Payout id, provider payout id, seller email or username — each by its first characters"
     )
     list_select_related = ("seller",)
-    export_columns = [
-        ("created_at", lambda p: p.created_at.isoformat()),
-        ("payout_id", lambda p: str(p.pk)),
-        ("seller", lambda p: p.seller.email),
-        ("status", lambda p: p.status),
-        ("currency", lambda p: p.currency),
-        ("amount", major("amount")),
-        ("amount_minor", lambda p: p.amount),
-        ("provider_payout_id", lambda p: p.provider_payout_id or ""),
-        ("paid_at", lambda p: p.paid_at.isoformat() if p.paid_at else ""),
-    ]
-    export_amount = ("amount", "amount")
-    export_fields = (
-        "created_at",
-        "pk",
-        "seller__email",
-        "status",
-        "currency",
-        "amount",
-        "provider_payout_id",
-        "paid_at",
+    export_columns = (
+        iso("created_at"),
+        text("payout_id", "pk"),
+        text("seller", "seller__email"),
+        text("status"),
+        text("currency"),
+        major("amount", "amount"),
+        text("amount_minor", "amount"),
+        text("provider_payout_id"),
+        iso("paid_at"),
     )
+    export_totals = (("amount", "amount"),)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from audit.services import record
 from marketplace.models import OrderItem
 from payments.admin.common import (
@@ -86,38 +86,23 @@ class RefundAdmin(
     )
     id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
-    export_columns = [
-        ("created_at", lambda r: r.created_at.isoformat()),
-        ("refund_id", lambda r: str(r.pk)),
-        ("order_id", lambda r: str(r.order_id)),
-        ("payment_id", lambda r: r.order.hyperswitch_payment_id or ""),
-        ("provider_refund_id", lambda r: r.provider_refund_id or ""),
-        ("status", lambda r: r.status),
-        ("currency", lambda r: r.currency),
-        ("amount", major("amount")),
-        ("amount_minor", lambda r: r.amount),
-        ("buyer", lambda r: r.order.buyer.email),
-        ("requested_by", lambda r: r.requested_by.email if r.requested_by else ""),
-        ("reason", lambda r: r.reason),
-        ("succeeded_at", lambda r: r.succeeded_at.isoformat() if r.succeeded_at else ""),
-        ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
-    ]
-    export_amount = ("amount", "amount")
-    export_fields = (
-        "created_at",
-        "pk",
-        "order_id",
-        "order__hyperswitch_payment_id",
-        "provider_refund_id",
-        "status",
-        "currency",
-        "amount",
-        "order__buyer__email",
-        "requested_by__email",
-        "reason",
-        "succeeded_at",
-        "failed_at",
+    export_columns = (
+        iso("created_at"),
+        text("refund_id", "pk"),
+        text("order_id"),
+        text("payment_id", "order__hyperswitch_payment_id"),
+        text("provider_refund_id"),
+        text("status"),
+        text("currency"),
+        major("amount", "amount"),
+        text("amount_minor", "amount"),
+        text("buyer", "order__buyer__email"),
+        text("requested_by", "requested_by__email"),
+        text("reason"),
+        iso("succeeded_at"),
+        iso("failed_at"),
     )
+    export_totals = (("amount", "amount"),)
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     inlines = [RefundNoteInline]
