@@ -21,7 +21,7 @@ from typing import NamedTuple
 from babel.numbers import get_currency_precision
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import JSONField, Sum
+from django.db.models import Func, JSONField, Sum, TextField
 from django.db.models.fields.json import KT
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
@@ -75,6 +75,7 @@ def major_text(amount: int, currency: str) -> str:
 def row_maker(columns: Sequence[Column]):
     """(the paths to read, a function of one ``values_list`` tuple → its cells)."""
     paths = list(dict.fromkeys([*(c.path for c in columns), "currency"]))
+    kinds = {c.path: c.kind for c in columns}
     pick = itemgetter(*(paths.index(c.path) for c in columns))
     dates = [(n, paths.index(c.path)) for n, c in enumerate(columns) if c.kind == ISO]
     amounts = [(n, paths.index(c.path)) for n, c in enumerate(columns) if c.kind == MAJOR]
@@ -82,15 +83,17 @@ def row_maker(columns: Sequence[Column]):
 
     def cells(values: tuple) -> list:
         row = list(pick(values))  # TEXT cells as they are: the csv writer writes None as ""
-        for n, i in dates:
+        for n, i in dates:  # PostgreSQL wrote them already (``IsoUtc``)
             moment = values[i]
-            row[n] = "" if moment is None else moment.isoformat()
+            row[n] = (
+                "" if moment is None else moment if moment.__class__ is str else moment.isoformat()
+            )
         for n, i in amounts:
             amount = values[i]
             row[n] = "" if amount is None else major_text(amount, values[currency])
         return row
 
-    return paths, cells
+    return [(p, kinds.get(p, TEXT)) for p in paths], cells
 
 
 def cells_of_instance(columns: Sequence[Column], obj) -> list[str]:
@@ -167,7 +170,9 @@ class CsvExportMixin:
         writer = csv.writer(buffer)
         writer.writerow(headers)
         block = []
-        rows = queryset.values_list(*(read_expression(queryset.model, p) for p in paths))
+        rows = queryset.values_list(
+            *(read_expression(queryset.model, p, queryset.db, kind) for p, kind in paths)
+        )
         with reading_everything(queryset.db):
             for values in rows.iterator(chunk_size=FETCH_BLOCK):
                 block.append(cells(values))
@@ -197,12 +202,29 @@ class CsvExportMixin:
         return rows
 
 
-def read_expression(model, field_path: str):
-    """A key of a JSON field (``buyer__name``) is read as text in SQL (``->>``), not as a
-    JSON document the driver parses per cell; any other path as it is."""
+class IsoUtc(Func):
+    """A ``timestamptz`` as text, exactly as ``datetime.isoformat()`` writes it in UTC
+    (``2025-01-31T09:05:00.250000+00:00``, no fraction when it is zero): PostgreSQL formats
+    it in C, where Django's time-zone-aware loader would parse it in Python, per cell."""
+
+    output_field = TextField()
+    template = (
+        "(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        "CASE WHEN mod(extract(microseconds FROM %(expressions)s)::bigint, 1000000) = 0 "
+        "THEN '' ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')"
+    )
+
+
+def read_expression(model, field_path: str, using: str, kind: str = TEXT):
+    """How a column is read on PostgreSQL: a key of a JSON field (``buyer__name``) as text
+    (``->>``), not a JSON document the driver parses per cell; a date already as its ISO
+    text (``IsoUtc``); any other path as it is."""
+    if connections[using].vendor == "postgresql" and kind == ISO:
+        return IsoUtc(field_path)
     name = field_path.split("__", 1)[0]
     fields = {f.name: f for f in model._meta.concrete_fields}
-    if "__" in field_path and isinstance(fields.get(name), JSONField):
+    is_key = "__" in field_path and isinstance(fields.get(name), JSONField)
+    if is_key and connections[using].vendor == "postgresql":  # SQLite's text of null: "null"
         return KT(field_path)
     return field_path
 

@@ -11,7 +11,13 @@ from audit.admin_export import CsvExportMixin, iso, major, text
 from invoicing import report
 from invoicing.models import Invoice, InvoiceLine, rate_text
 from veza.admin_search import IndexedSearchMixin
-from veza.admin_tools import ReadOnlyAdmin, add_site_view, admin_link, html_table
+from veza.admin_tools import (
+    IndexedValuesFilter,
+    ReadOnlyAdmin,
+    add_site_view,
+    admin_link,
+    html_table,
+)
 from veza.money import format_money as money
 
 
@@ -65,9 +71,9 @@ class InvoiceAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
     list_filter = (
         ("issued_at", admin.DateFieldListFilter),
         "kind",
-        "year",
+        ("year", IndexedValuesFilter),
         "reverse_charge",
-        "tax_country",
+        ("tax_country", IndexedValuesFilter),
     )
     search_fields = ("number__istartswith",)
     search_help_text = (

@@ -102,8 +102,9 @@ def matching_pks(model: type[Model], word: str, fields, model_admin=None) -> Que
 
 
 def search_indexes(*indexes: tuple[str, str, str]):
-    """A migration operation adding the indexes the search needs on PostgreSQL (SQLite, for
-    development and tests, has no operator classes; its tables are small): each index is
+    """A migration operation adding the indexes the search (and the lists' value filters)
+    need on PostgreSQL (SQLite, for development and tests, has no operator classes; its
+    tables are small): each index is
     (name, table, what it indexes), e.g. ``("user_email_upper_idx", "accounts_user",
     "UPPER(email) text_pattern_ops")`` — what ``UPPER(email::text) LIKE UPPER('ali%')``, the
     SQL of ``email__istartswith``, reads through. Built ``CONCURRENTLY`` (the migration must

@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 from audit.admin_export import CsvExportMixin, iso, major, text
 from audit.services import record
 from payments.admin.common import order_link
-from payments.admin.filters import StuckPayoutFilter
+from payments.admin.filters import CurrencyFilter, StuckPayoutFilter
 from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
 from payments.models import Payout, PayoutMethod, PayoutNote
 from payments.notes import add_payout_note
@@ -61,7 +61,7 @@ class PayoutAdmin(
     list_filter = (
         StuckPayoutFilter,
         "status",
-        "currency",
+        CurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     search_fields = (
@@ -85,7 +85,6 @@ class PayoutAdmin(
         iso("paid_at"),
     )
     export_totals = (("amount", "amount"),)
-    date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]
     change_list_template = "admin/payments/payout/change_list.html"

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from audit.models import AuditLog
-from invoicing.models import Invoice
 from invoicing.services import issue_invoice
 from marketplace.models import Order
 from payments.models import Dispute, LedgerEntry, Payout, Refund, SellerTransfer
