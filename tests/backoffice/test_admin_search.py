@@ -177,7 +177,7 @@ SEARCHES = {
     "refunds payment id": ("/admin/payments/refund/", "pay_aXy12", 5),
     "refunds requester email": ("/admin/payments/refund/", "a-finance@", 5),
     "refunds short id": ("/admin/payments/refund/", "{order}", 5),
-    "payouts provider id": ("/admin/payments/payout/", "po_aQq56", 7),
+    "payouts provider id": ("/admin/payments/payout/", "po_aQq56", 6),
     "disputes provider id": ("/admin/payments/dispute/", "dp_aWw78", 5),
     "ledger payment id": ("/admin/payments/ledgerentry/", "pay_aXy12", 6),
     "ledger seller email": ("/admin/payments/ledgerentry/", "{seller}", 6),
