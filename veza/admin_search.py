@@ -21,7 +21,7 @@ invalid IP address) skips that field. Every ``search_fields`` entry must end in 
 """
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import CharField, Model, QuerySet
+from django.db.models import CharField, Model, QuerySet, TextField
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -75,14 +75,14 @@ def search_field(model: type[Model], spec: str) -> tuple[str, object]:
 
 def fits(field, word: str) -> bool:
     """Whether ``word`` can be (the start of) a value of ``field``: a longer word, or a word
-    the column's type refuses (an IP address column and ``alice``), cannot match."""
-    if isinstance(field, CharField) and field.max_length and len(word) > field.max_length:
+    the column's type refuses (an IP address column and ``alice``, a number column and
+    ``bob``), cannot match — and would be a database error for some types."""
+    if isinstance(field, CharField | TextField):
+        return not (field.max_length and len(word) > field.max_length)
+    try:
+        field.clean(word, None)
+    except ValidationError:
         return False
-    if field.get_internal_type() in ("GenericIPAddressField", "IPAddressField"):
-        try:
-            field.clean(word, None)
-        except ValidationError:
-            return False
     return True
 
 
