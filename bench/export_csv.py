@@ -49,7 +49,9 @@ def main() -> None:
 
     setup_test_environment()
     settings.STAFF_REQUIRE_2FA = False  # the export, not the sign-in
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=args.keepdb, serialize=False
+    )
     try:
         client = prepare(args.rows, args.sellers)
         names = [args.only] if args.only else list(URLS)
