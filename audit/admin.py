@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from audit.admin_export import STREAM_BLOCK
 from audit.models import AuditLog
 from audit.services import record
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import IndexedValuesFilter, ReadOnlyAdmin
 from veza.money import format_money
 
@@ -78,7 +79,7 @@ def target_url(entry: AuditLog) -> str | None:
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     """Read-only for everyone, superusers included: the audit log is append-only."""
 
     list_display = (
@@ -98,7 +99,18 @@ class AuditLogAdmin(ReadOnlyAdmin):
         ("target_type", IndexedValuesFilter),
         ("created_at", admin.DateFieldListFilter),
     )
-    search_fields = ("action", "target_id", "actor__username", "actor__email", "ip_address")
+    search_fields = (
+        "action__startswith",
+        "target_id__startswith",
+        "actor__email__istartswith",
+        "actor__username__istartswith",
+        "ip_address__exact",
+    )
+    search_help_text = (
+        "Action (refund.), target id, actor email or username — each by its first "
+        "characters — or an exact IP address"
+    )
+    id_prefix_fields = ()
     list_select_related = ("actor",)
     fields = [
         "created_at",

@@ -7,9 +7,17 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from audit.admin_export import CsvExportMixin, iso, major, text
 from invoicing import report
 from invoicing.models import Invoice, InvoiceLine, rate_text
-from veza.admin_tools import ReadOnlyAdmin, add_site_view, admin_link, html_table
+from veza.admin_search import IndexedSearchMixin
+from veza.admin_tools import (
+    IndexedValuesFilter,
+    ReadOnlyAdmin,
+    add_site_view,
+    admin_link,
+    html_table,
+)
 from veza.money import format_money as money
 
 
@@ -44,7 +52,12 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
+    """Finance's documents of record. The CSV export is the list as filtered: a period is
+    the issue-date filter (this month, this year…) or any range in the address
+    (``?issued_at__gte=2025-01-01&issued_at__lt=2025-04-01``), with the kind, series year,
+    reverse charge and tax country filters."""
+
     list_display = (
         "number",
         "kind",
@@ -55,10 +68,41 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "reverse_charge",
         "gross_display",
     )
-    list_filter = ("kind", "year", "reverse_charge", "tax_country")
-    search_fields = ("number",)
-    search_help_text = "Invoice or credit note number (VZ-2025-000042, VZ-C-2025-000007)"
+    list_filter = (
+        ("issued_at", admin.DateFieldListFilter),
+        "kind",
+        ("year", IndexedValuesFilter),
+        "reverse_charge",
+        ("tax_country", IndexedValuesFilter),
+    )
+    search_fields = ("number__istartswith",)
+    search_help_text = (
+        "Invoice or credit note number (VZ-2025-000042, VZ-C-2025-000007), invoice, order, "
+        "refund or dispute id — each by its first characters"
+    )
+    id_prefix_fields = ("id", "order_id", "refund_id", "dispute_id")
     ordering = ("-issued_at", "-number")
+    export_columns = (
+        text("number"),
+        text("kind"),
+        iso("issued_at"),
+        text("order_id"),
+        text("corrects", "corrects__number"),
+        text("refund_id"),
+        text("dispute_id"),
+        text("buyer_name", "buyer__name"),
+        text("buyer_email", "buyer__email"),
+        text("buyer_country", "buyer__country"),
+        text("buyer_vat_number", "buyer__vat_number"),
+        text("tax_country"),
+        text("reverse_charge"),
+        text("currency"),
+        major("net", "net_total"),
+        major("vat", "vat_total"),
+        major("gross", "gross_total"),
+        text("gross_minor", "gross_total"),
+    )
+    export_totals = (("net_total", "net"), ("vat_total", "vat"), ("gross_total", "gross"))
     inlines = [InvoiceLineInline]
     fields = (
         "number",

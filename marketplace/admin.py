@@ -18,8 +18,8 @@ from payments.admin.notes import describe_timeline_item
 from payments.models import Dispute, LedgerEntry, Refund
 from payments.refunds.services import request_refund
 from payments.timeline import timeline
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import (
-    IdPrefixSearchMixin,
     ReadOnlyAdmin,
     html_table,
     short_id,
@@ -121,7 +121,7 @@ def opened_level(submission) -> int:
 
 
 @admin.register(Order)
-class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
+class OrderAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "buyer",
@@ -133,8 +133,15 @@ class OrderAdmin(IdPrefixSearchMixin, ReadOnlyAdmin):
         "created_at",
     )
     list_filter = ("status", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("hyperswitch_payment_id", "buyer__username", "buyer__email")
-    search_help_text = "Order id (or its first characters), payment id, buyer email or username"
+    search_fields = (
+        "hyperswitch_payment_id__startswith",
+        "buyer__email__istartswith",
+        "buyer__username__istartswith",
+    )
+    search_help_text = (
+        "Order id, payment id, buyer email or username — each by its first characters "
+        "(the 8 the list shows are enough for an id)"
+    )
     list_select_related = ("buyer",)
     inlines = [OrderItemInline, LicenseInline]
     readonly_fields = (

@@ -17,7 +17,7 @@ from veza.pagination import EstimatedCountPaginator
 
 def short_id(pk) -> str:
     """An id as the back-office shows it: its first 8 characters (the full id is on its page;
-    search finds a row by them, ``IdPrefixSearchMixin``)."""
+    search finds a row by them, ``veza.admin_search``)."""
     return str(pk)[:8]
 
 
@@ -141,20 +141,6 @@ def distinct_through_index(model, column: str) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [value for (value,) in cursor.fetchall()]
-
-
-class IdPrefixSearchMixin:
-    """Search also finds a row by the prefix of its id, or of a linked row's id."""
-
-    id_prefix_fields: tuple[str, ...] = ("id",)
-
-    def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        by_prefix = id_prefix_filter(queryset, search_term, self.id_prefix_fields)
-        if by_prefix is None:
-            return found, may_have_duplicates
-        matching = by_prefix.values("pk")
-        return queryset.filter(Q(pk__in=matching) | Q(pk__in=found.values("pk"))), False
 
 
 def timeline_table(items: list, describe) -> str:

@@ -6,7 +6,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from payments.admin.common import order_link, refund_link
 from payments.admin.filters import CurrencyFilter
 from payments.admin.notes import (
@@ -19,14 +19,15 @@ from payments.models import (
     SellerTransfer,
 )
 from payments.timeline import timeline
-from veza.admin_tools import IdPrefixSearchMixin, ReadOnlyAdmin, html_table, timeline_table
+from veza.admin_search import IndexedSearchMixin
+from veza.admin_tools import ReadOnlyAdmin, html_table, timeline_table
 from veza.money import format_money as money
 
 TIMELINE_PAYOUTS = 50  # a seller's page: the history of its latest payouts
 
 
 @admin.register(SellerBalance)
-class SellerBalanceAdmin(ReadOnlyAdmin):
+class SellerBalanceAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     """A seller's page: its four amounts, and links to every entry, transfer and payout."""
 
     list_display = (
@@ -40,7 +41,9 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("currency",)
-    search_fields = ("seller__username", "seller__email")
+    search_fields = ("seller__email__istartswith", "seller__username__istartswith")
+    search_help_text = "Seller email or username, by its first characters"
+    id_prefix_fields = ("seller_id",)
     list_select_related = ("seller",)
     fieldsets = (
         (
@@ -155,7 +158,7 @@ class SellerBalanceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "seller",
@@ -167,36 +170,32 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
         "refund_link",
     )
     list_filter = ("kind", CurrencyFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("seller__username", "seller__email")
-    search_help_text = "Entry, order or refund id (or their first characters), seller"
+    search_fields = (
+        "seller__email__istartswith",
+        "seller__username__istartswith",
+        "order__hyperswitch_payment_id__startswith",
+        "refund__provider_refund_id__startswith",
+    )
+    search_help_text = (
+        "Entry, order or refund id, seller email or username, payment id, provider refund id "
+        "— each by its first characters"
+    )
     id_prefix_fields = ("id", "order_id", "refund_id")
     list_select_related = ("seller",)
-    export_columns = [
-        ("created_at", lambda e: e.created_at.isoformat()),
-        ("entry_id", lambda e: str(e.pk)),
-        ("seller", lambda e: e.seller.email),
-        ("kind", lambda e: e.kind),
-        ("currency", lambda e: e.currency),
-        ("requested", major("requested_amount")),
-        ("applied", major("applied_amount")),
-        ("applied_minor", lambda e: e.applied_amount),
-        ("balance_after", major("balance_after")),
-        ("order_id", lambda e: str(e.order_id or "")),
-        ("refund_id", lambda e: str(e.refund_id or "")),
-    ]
-    export_amount = ("applied_amount", "applied")
-    export_fields = (
-        "created_at",
-        "pk",
-        "seller__email",
-        "kind",
-        "currency",
-        "requested_amount",
-        "applied_amount",
-        "balance_after",
-        "order_id",
-        "refund_id",
+    export_columns = (
+        iso("created_at"),
+        text("entry_id", "pk"),
+        text("seller", "seller__email"),
+        text("kind"),
+        text("currency"),
+        major("requested", "requested_amount"),
+        major("applied", "applied_amount"),
+        text("applied_minor", "applied_amount"),
+        major("balance_after", "balance_after"),
+        text("order_id"),
+        text("refund_id"),
     )
+    export_totals = (("applied_amount", "applied"),)
 
     @admin.display(description="requested", ordering="requested_amount")
     def requested(self, entry: LedgerEntry) -> str:
@@ -220,10 +219,19 @@ class LedgerEntryAdmin(CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin):
 
 
 @admin.register(SellerTransfer)
-class SellerTransferAdmin(ReadOnlyAdmin):
+class SellerTransferAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     list_display = ("created_at", "seller", "amount_display", "status", "order")
     list_filter = ("status", CurrencyFilter)
-    search_fields = ("seller__username",)
+    search_fields = (
+        "seller__email__istartswith",
+        "seller__username__istartswith",
+        "order__hyperswitch_payment_id__startswith",
+    )
+    search_help_text = (
+        "Transfer, order or payout id, seller email or username, payment id — each by its "
+        "first characters"
+    )
+    id_prefix_fields = ("id", "order_id", "payout_id")
     list_select_related = ("seller", "order")
 
     @admin.display(description="amount", ordering="amount")

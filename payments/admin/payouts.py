@@ -11,18 +11,18 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.timesince import timesince
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from audit.services import record
 from payments.admin.common import order_link
-from payments.admin.filters import StuckPayoutFilter
+from payments.admin.filters import CurrencyFilter, StuckPayoutFilter
 from payments.admin.notes import InternalNotesMixin, NoteInline, describe_timeline_item
 from payments.models import Payout, PayoutMethod, PayoutNote
 from payments.notes import add_payout_note
 from payments.payouts.methods import set_payouts_paused
 from payments.payouts.services import retry_payout
 from payments.timeline import timeline
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import (
-    IdPrefixSearchMixin,
     ReadOnlyAdmin,
     html_table,
     short_id,
@@ -46,7 +46,7 @@ class PayoutNoteInline(NoteInline):
 
 @admin.register(Payout)
 class PayoutAdmin(
-    InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin
+    InternalNotesMixin, CsvExportMixin, IndexedSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin
 ):
     list_display = (
         "short_id",
@@ -61,35 +61,30 @@ class PayoutAdmin(
     list_filter = (
         StuckPayoutFilter,
         "status",
-        "currency",
+        CurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     )
-    search_fields = ("seller__username", "seller__email", "provider_payout_id")
-    search_help_text = "Payout id (or its first characters), provider payout id, seller"
-    list_select_related = ("seller",)
-    export_columns = [
-        ("created_at", lambda p: p.created_at.isoformat()),
-        ("payout_id", lambda p: str(p.pk)),
-        ("seller", lambda p: p.seller.email),
-        ("status", lambda p: p.status),
-        ("currency", lambda p: p.currency),
-        ("amount", major("amount")),
-        ("amount_minor", lambda p: p.amount),
-        ("provider_payout_id", lambda p: p.provider_payout_id or ""),
-        ("paid_at", lambda p: p.paid_at.isoformat() if p.paid_at else ""),
-    ]
-    export_amount = ("amount", "amount")
-    export_fields = (
-        "created_at",
-        "pk",
-        "seller__email",
-        "status",
-        "currency",
-        "amount",
-        "provider_payout_id",
-        "paid_at",
+    search_fields = (
+        "provider_payout_id__startswith",
+        "seller__email__istartswith",
+        "seller__username__istartswith",
     )
-    date_hierarchy = "created_at"
+    search_help_text = (
+        "Payout id, provider payout id, seller email or username — each by its first characters"
+    )
+    list_select_related = ("seller",)
+    export_columns = (
+        iso("created_at"),
+        text("payout_id", "pk"),
+        text("seller", "seller__email"),
+        text("status"),
+        text("currency"),
+        major("amount", "amount"),
+        text("amount_minor", "amount"),
+        text("provider_payout_id"),
+        iso("paid_at"),
+    )
+    export_totals = (("amount", "amount"),)
     ordering = ("-created_at",)
     actions = ["retry_failed", "pause_sellers", "resume_sellers"]
     change_list_template = "admin/payments/payout/change_list.html"
@@ -236,7 +231,7 @@ def _set_paused(model_admin, request, sellers, paused: bool) -> None:
 
 
 @admin.register(PayoutMethod)
-class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
+class PayoutMethodAdmin(IndexedSearchMixin, ManagePayoutsMixin, ReadOnlyAdmin):
     list_display = (
         "seller",
         "payout_type",
@@ -246,7 +241,9 @@ class PayoutMethodAdmin(ManagePayoutsMixin, ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("status", "payouts_paused", "payout_type")
-    search_fields = ("seller__username", "seller__email")
+    search_fields = ("seller__email__istartswith", "seller__username__istartswith")
+    search_help_text = "Seller email or username, by its first characters"
+    id_prefix_fields = ()
     list_select_related = ("seller",)
     actions = ["pause", "resume"]
     exclude = ("payout_token",)  # a provider token is not for staff eyes

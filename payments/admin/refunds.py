@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from audit.admin_export import CsvExportMixin, major
+from audit.admin_export import CsvExportMixin, iso, major, text
 from audit.services import record
 from marketplace.models import OrderItem
 from payments.admin.common import (
@@ -40,8 +40,8 @@ from payments.notes import add_refund_note
 from payments.refunds.reconcile import ReconcileOutcome, reconcile_refund
 from payments.refunds.sync import start_batch
 from payments.timeline import timeline
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import (
-    IdPrefixSearchMixin,
     ReadOnlyAdmin,
     html_table,
     short_id,
@@ -59,7 +59,7 @@ class RefundNoteInline(NoteInline):
 
 @admin.register(Refund)
 class RefundAdmin(
-    FourEyesDecisionsMixin, InternalNotesMixin, CsvExportMixin, IdPrefixSearchMixin, ReadOnlyAdmin
+    FourEyesDecisionsMixin, InternalNotesMixin, CsvExportMixin, IndexedSearchMixin, ReadOnlyAdmin
 ):
     list_display = (
         "short_id",
@@ -74,49 +74,35 @@ class RefundAdmin(
     )
     list_filter = ("status", StuckFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = (
-        "provider_refund_id",
-        "order__hyperswitch_payment_id",
-        "order__buyer__email",
-        "order__buyer__username",
+        "provider_refund_id__startswith",
+        "order__hyperswitch_payment_id__startswith",
+        "order__buyer__email__istartswith",
+        "order__buyer__username__istartswith",
+        "requested_by__email__istartswith",
     )
     search_help_text = (
-        "Refund or order id (or their first characters), payment or provider id, buyer email "
-        "or username"
+        "Refund or order id, provider refund id, payment id, buyer email or username, "
+        "requester email — each by its first characters"
     )
     id_prefix_fields = ("id", "order_id")
     list_select_related = ("order__buyer", "requested_by")
-    export_columns = [
-        ("created_at", lambda r: r.created_at.isoformat()),
-        ("refund_id", lambda r: str(r.pk)),
-        ("order_id", lambda r: str(r.order_id)),
-        ("payment_id", lambda r: r.order.hyperswitch_payment_id or ""),
-        ("provider_refund_id", lambda r: r.provider_refund_id or ""),
-        ("status", lambda r: r.status),
-        ("currency", lambda r: r.currency),
-        ("amount", major("amount")),
-        ("amount_minor", lambda r: r.amount),
-        ("buyer", lambda r: r.order.buyer.email),
-        ("requested_by", lambda r: r.requested_by.email if r.requested_by else ""),
-        ("reason", lambda r: r.reason),
-        ("succeeded_at", lambda r: r.succeeded_at.isoformat() if r.succeeded_at else ""),
-        ("failed_at", lambda r: r.failed_at.isoformat() if r.failed_at else ""),
-    ]
-    export_amount = ("amount", "amount")
-    export_fields = (
-        "created_at",
-        "pk",
-        "order_id",
-        "order__hyperswitch_payment_id",
-        "provider_refund_id",
-        "status",
-        "currency",
-        "amount",
-        "order__buyer__email",
-        "requested_by__email",
-        "reason",
-        "succeeded_at",
-        "failed_at",
+    export_columns = (
+        iso("created_at"),
+        text("refund_id", "pk"),
+        text("order_id"),
+        text("payment_id", "order__hyperswitch_payment_id"),
+        text("provider_refund_id"),
+        text("status"),
+        text("currency"),
+        major("amount", "amount"),
+        text("amount_minor", "amount"),
+        text("buyer", "order__buyer__email"),
+        text("requested_by", "requested_by__email"),
+        text("reason"),
+        iso("succeeded_at"),
+        iso("failed_at"),
     )
+    export_totals = (("amount", "amount"),)
     ordering = ("-created_at",)
     actions = ["sync_with_provider", "approve_refunds", "reject_refunds"]
     inlines = [RefundNoteInline]

@@ -5,11 +5,12 @@ from django.contrib import admin
 from payments.models import (
     WebhookEvent,
 )
+from veza.admin_search import IndexedSearchMixin
 from veza.admin_tools import ReadOnlyAdmin
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     list_display = (
         "received_at",
         "event_type",
@@ -22,5 +23,15 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "detail",
     )
     list_filter = ("outcome", "kind", "event_type", "source")
-    search_fields = ("provider_event_id", "payment_id", "refund_ref", "event_type")
+    search_fields = (
+        "provider_event_id__startswith",
+        "payment_id__startswith",
+        "refund_ref__startswith",
+        "event_type__startswith",
+    )
+    search_help_text = (
+        "Provider event id, payment id, refund reference or event type — each by its first "
+        "characters"
+    )
+    id_prefix_fields = ()
     date_hierarchy = "received_at"
