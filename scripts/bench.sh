@@ -9,6 +9,7 @@
 #   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
 #   ./scripts/bench.sh --burst 1000    # then 1,000 concurrent deliveries of one webhook event
 #   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
+#   ./scripts/bench.sh --refund-storm 500  # then 500 unique refund webhooks of one seller
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --rss) RSS_REQUESTS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;
+    --refund-storm) REFUND_STORM=$2; shift 2 ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -118,6 +120,12 @@ if [ "$BURST" -gt 0 ]; then
   echo "== a storm of one signed refund event: $BURST deliveries at once (bench/burst.py)"
   .venv/bin/python -m bench.burst --project "http://127.0.0.1:$PROJECT_PORT" \
     --deliveries "$BURST" --out "${OUT%.json}.burst.json"
+fi
+if [ "${REFUND_STORM:-0}" -gt 0 ]; then
+  echo "== $REFUND_STORM unique refund webhooks of one seller, 16 at a time (bench/refund_storm.py)"
+  .venv/bin/python -m bench.refund_storm --project "http://127.0.0.1:$PROJECT_PORT" \
+    --ceiling "http://127.0.0.1:$CEILING_PORT" --refunds "$REFUND_STORM" --connections 16 \
+    --out "${OUT%.json}.refund-storm.json"
 fi
 rm -f "$PREPARED"
 
