@@ -37,6 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 
 from bench.run import wrk  # noqa: E402
@@ -44,6 +45,7 @@ from payments.intake.webhooks import sign  # noqa: E402
 from payments.ledger import ledger_differences, seller_share  # noqa: E402
 from payments.models import LedgerEntry, Refund, SellerBalance, WebhookEvent  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
+from veza.celery import app  # noqa: E402
 from tests.marketplace.factories import (  # noqa: E402
     OrderFactory,
     ProductFactory,
@@ -143,7 +145,9 @@ def ceiling(base: str, connections: int, seconds: int) -> dict:
     return wrk(f"{base}/bench/ceiling", {}, seconds=seconds, threads=2, connections=connections)
 
 
-def verify(seller, refunds: list[Refund], deliveries, balance_before: dict, answers: dict) -> list[str]:
+def verify(
+    seller, refunds: list[Refund], deliveries, balance_before: dict, answers: dict
+) -> list[str]:
     """What must hold after the storm; the problems found (none when all is well)."""
     problems = []
     if answers != {"200 processed": len(deliveries)}:
@@ -178,7 +182,9 @@ def verify(seller, refunds: list[Refund], deliveries, balance_before: dict, answ
     )
     moved = total_before - balance.total
     if moved != expected:
-        problems.append(f"the seller's balance moved by {moved}, the refunds' shares are {expected}")
+        problems.append(
+            f"the seller's balance moved by {moved}, the refunds' shares are {expected}"
+        )
     seller_problems = [p for p in ledger_differences() if p["seller_id"] == str(seller.pk)]
     if seller_problems:
         problems.append(f"balance differs from its entries: {seller_problems}")
@@ -220,6 +226,8 @@ def main() -> None:
     }
     with open(args.out, "w") as fh:
         json.dump(report, fh, indent=2)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        app.control.purge()  # the tasks queued by the run (no worker consumes the bench's)
     print(
         f"{args.refunds} unique refund webhooks of one seller, {args.connections} at a time: "
         f"{project['rps']} req/s, p50 {project['p50_ms']} ms, p99 {project['p99_ms']} ms; "
