@@ -45,13 +45,13 @@ from payments.intake.webhooks import sign  # noqa: E402
 from payments.ledger import ledger_differences, seller_share  # noqa: E402
 from payments.models import LedgerEntry, Refund, SellerBalance, WebhookEvent  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
-from veza.celery import app  # noqa: E402
 from tests.marketplace.factories import (  # noqa: E402
     OrderFactory,
     ProductFactory,
     completed_order,
     opened_refund,
 )
+from veza.celery import app  # noqa: E402
 
 PATH = "/api/v1/webhooks/hyperswitch"
 
