@@ -2,8 +2,6 @@
 
     python -m bench.refund_storm --project URL --ceiling URL --refunds 500 --out storm.json
 
-(``scripts/bench.sh --refund-storm N`` runs it against the servers it starts.)
-
 N paid orders of one seller, each with a pending refund, are made on the bench database
 through the project's own paths (as ``bench.burst`` makes its one: the payment-success path,
 then a refund as phase 1 leaves it). Then ``--connections`` clients send the N signed
@@ -11,7 +9,9 @@ then a refund as phase 1 leaves it). Then ``--connections`` clients send the N s
 is a unique terminal refund of the same seller, so every transaction needs that seller's
 balance row. Printed and written: req/s, p50 and p99 of the project, and the ceiling (the
 bare view) measured with wrk at the same number of connections in the same run, before and
-after the storm.
+after the storm. Run by ``scripts/bench.sh --refund-storm N`` against a project server of
+its own started with a broker (``CELERY_BROKER_URL``, a queue of its own that the run empties):
+as deployed, a refund's notification and outbox tasks are queued, not run in the request.
 
 Afterwards the database is checked: every refund succeeded once, each has exactly one
 ledger movement (one ``refund_debit`` entry, nothing else), every event was stored once as

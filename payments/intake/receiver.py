@@ -80,12 +80,12 @@ def receive(
                 outcome=EventOutcome.PROCESSED,
             )
             event.outcome, event.detail = dispatch(note, kind, event)
-            # The claim comes after the workflow, with the outcome (only the deferred writes
-            # follow it): one INSERT, refused by the UNIQUE index
-            # when a concurrent delivery of this event_id committed first (the INSERT waits
-            # for it). The refusal rolls back all that this delivery did, so whatever it
-            # found under its locks, the event is applied once. No savepoint: the refusal
-            # aborts the whole transaction.
+            # The claim comes after the workflow, with the outcome (only the workflow's last
+            # writes follow it): one INSERT, refused by the UNIQUE index when a concurrent
+            # delivery of this event_id committed first (the INSERT waits for it). The
+            # refusal rolls back all that this delivery did, so whatever it found under its
+            # locks, the event is applied once. No savepoint: the refusal aborts the whole
+            # transaction.
             _claim(event)
         outcome = event.outcome
     except _AlreadyClaimed as claim:
