@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.services import check_can_publish
@@ -211,10 +212,10 @@ def create_order(
 
 
 def attach_payment(*, order: Order, payment_id: str) -> None:
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(
-            hyperswitch_payment_id=payment_id, updated_at=timezone.now()
-        )
+    """One UPDATE, atomic by itself: no transaction around it."""
+    Order.objects.filter(pk=order.pk).update(
+        hyperswitch_payment_id=payment_id, updated_at=timezone.now()
+    )
     order.hyperswitch_payment_id = payment_id
 
 
@@ -240,6 +241,12 @@ def complete_order(*, order: Order, now) -> list[OrderItem]:
     order.completed_at = now
     order.refund_deadline = now + timedelta(days=settings.REFUND_WINDOW_DAYS)
     order.save(update_fields=["status", "completed_at", "refund_deadline", "updated_at"])
+    # The items in one read, with what the invoice's lines and buyer need, kept on the order
+    # (prefetched), where the outgoing event finds its parties without a query of its own.
+    prefetch_related_objects(
+        [order],
+        Prefetch("items", queryset=OrderItem.objects.select_related("product", "order__buyer")),
+    )
     items = list(order.items.all())
     License.objects.bulk_create(
         License(buyer_id=order.buyer_id, product_id=item.product_id, order=order, granted_at=now)

@@ -9,11 +9,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from invoicing.services import issue_invoice
+from invoicing.services import prepare_invoice
 from marketplace import services as orders
 from marketplace.models import Order
 from payments import ledger
 from payments.errors import ProviderRefused
+from payments.last_writes import defer, last_writes
 from payments.metrics import orders_placed
 from payments.models import EventOutcome, LedgerEntry, SellerTransfer
 from payments.providers import ProviderError, get_provider
@@ -59,8 +60,14 @@ def place_order(
 
 
 def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutcome, Order | None]:
-    """The payment webhook's effect, idempotent under the order's row lock."""
-    with transaction.atomic():
+    """The payment webhook's effect, idempotent under the order's row lock.
+
+    No savepoint of its own inside the webhook's transaction (a failure aborts it whole). The
+    sellers' balances and the invoice's number are its last writes (``payments.last_writes``):
+    everything else — the order, its licences, the invoice's lines, the event — is written
+    before those hot locks are taken, in their fixed order (balances, then the series).
+    """
+    with transaction.atomic(savepoint=False), last_writes():
         order = orders.lock_order(payment_id=payment_id)
         if order is None:
             return EventOutcome.IGNORED, None
@@ -70,8 +77,14 @@ def apply_payment_status(*, payment_id: str, succeeded: bool) -> tuple[EventOutc
             orders.fail_payment(order=order)
             return EventOutcome.PROCESSED, order
         items = orders.complete_order(order=order, now=timezone.now())
-        credit_sale(order=order, items=items)
-        issue_invoice(order=order)
+        # A pending order has no invoice (it is issued here, under the order's lock).
+        invoice = prepare_invoice(order=order, items=items)
+
+        def move_the_money() -> None:
+            credit_sale(order=order, items=items)
+            invoice.issue()
+
+        defer(move_the_money)
         emit("order.completed", order)
         return EventOutcome.PROCESSED, order
 

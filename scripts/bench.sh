@@ -10,6 +10,7 @@
 #   ./scripts/bench.sh --rss 10000     # then worker RSS after 10,000 mixed requests
 #   ./scripts/bench.sh --burst 1000    # then 1,000 concurrent deliveries of one webhook event
 #   ./scripts/bench.sh --admin-lists   # the admin changelists at 1 M rows per table
+#   ./scripts/bench.sh --refund-storm 500  # then 500 unique refund webhooks of one seller
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --admin-lists) ADMIN_ROWS=${2:-1000000}; [[ ${2:-} =~ ^[0-9]+$ ]] && shift; shift ;;
     --rss) RSS_REQUESTS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;
+    --refund-storm) REFUND_STORM=$2; shift 2 ;;
     --smoke) SMOKE=1; SCALE=1; SECONDS_EACH=1; ROUNDS=1; WARMUP=2; shift ;;
     --sync) SYNC=1; shift ;;
     --only) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do ONLY+=("$1"); shift; done ;;
@@ -108,7 +110,12 @@ if [ "$SYNC" = 1 ]; then
   WORKERS="sync x2"
 fi
 echo "== servers, $WORKERS workers (their logs: $LOG)"
-GUNICORN_BIND=127.0.0.1:$PROJECT_PORT .venv/bin/gunicorn veza.wsgi:application \
+# As deployed, with a broker: the tasks a request enqueues (an order's emails, the outbox) go
+# to Redis on a queue of the bench's own, emptied at the end, instead of running inside the
+# request as they do without one. No worker consumes them: the load measures the web tier.
+TASK_QUEUE=bench-tasks
+CELERY_BROKER_URL=$REDIS CELERY_TASK_DEFAULT_QUEUE=$TASK_QUEUE \
+  GUNICORN_BIND=127.0.0.1:$PROJECT_PORT .venv/bin/gunicorn veza.wsgi:application \
   -c gunicorn.conf.py >>"$LOG" 2>&1 &
 PIDS+=($!)
 GUNICORN_BIND=127.0.0.1:$CEILING_PORT .venv/bin/gunicorn bench.ceiling_wsgi:application \
@@ -141,7 +148,27 @@ if [ "$BURST" -gt 0 ]; then
   .venv/bin/python -m bench.burst --project "http://127.0.0.1:$PROJECT_PORT" \
     --deliveries "$BURST" --out "${OUT%.json}.burst.json"
 fi
+if [ "${REFUND_STORM:-0}" -gt 0 ]; then
+  # A project server of its own, as deployed with a broker: a refund's notification and
+  # outbox tasks are queued (in the bench Redis, on a queue of their own that the run empties)
+  # instead of running inside the request, as they do without one. Same workers and settings.
+  STORM_PORT=${BENCH_STORM_PORT:-$((PROJECT_PORT + 3))}
+  export CELERY_BROKER_URL=$REDIS CELERY_TASK_DEFAULT_QUEUE=bench-refund-storm
+  GUNICORN_BIND=127.0.0.1:$STORM_PORT .venv/bin/gunicorn veza.wsgi:application \
+    -c gunicorn.conf.py >>"$LOG" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    curl -fs -o /dev/null -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$STORM_PORT/healthz" && break
+    sleep 0.2
+  done
+  echo "== $REFUND_STORM unique refund webhooks of one seller, 16 at a time (bench/refund_storm.py)"
+  .venv/bin/python -m bench.refund_storm --project "http://127.0.0.1:$STORM_PORT" \
+    --ceiling "http://127.0.0.1:$CEILING_PORT" --refunds "$REFUND_STORM" --connections 16 \
+    --out "${OUT%.json}.refund-storm.json"
+fi
 rm -f "$PREPARED"
+CELERY_BROKER_URL=$REDIS CELERY_TASK_DEFAULT_QUEUE=$TASK_QUEUE .venv/bin/python -c \
+  "from veza.celery import app; app.control.purge()" >/dev/null
 
 if [ "$SMOKE" = 1 ]; then
   # Smoke: the machinery works and every scenario answered 2xx; no timing is judged.

@@ -1,5 +1,7 @@
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -54,14 +56,34 @@ class HyperswitchWebhookView(APIView):
             401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
         },
     )
-    def post(self, request):
-        # request.body is the raw payload, read before any parsing: the signature covers it.
-        receipt = receive(
-            raw_body=request.body,
-            signature=request.headers.get(SIGNATURE_HEADER),
-            remote_addr=client_ip(request),
+    def dispatch(self, request, *args, **kwargs):
+        """A delivery is received before DRF's request wrapping, content negotiation and
+        renderer, which its answer does not need: a 200 is one of a few fixed JSON bodies
+        (a replay, the commonest delivery, is one UPDATE and this). A refusal or an error is
+        handed to DRF's dispatch, which ``post`` raises it in, so that the exception handler
+        answers it exactly as before."""
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            # request.body is the raw payload, read before any parsing: the signature covers it.
+            receipt = receive(
+                raw_body=request.body,
+                signature=request.headers.get(SIGNATURE_HEADER),
+                remote_addr=client_ip(request),
+            )
+        except Exception as exc:  # noqa: BLE001 - re-raised inside DRF's dispatch
+            self.refusal = exc
+            return super().dispatch(request, *args, **kwargs)
+        response = HttpResponse(
+            json.dumps(receipt.body, separators=(",", ":")),
+            status=receipt.status_code,
+            content_type="application/json",
         )
-        return Response(receipt.body, status=receipt.status_code)
+        response["Allow"] = ", ".join(self.allowed_methods)  # as DRF's answer has it
+        return response
+
+    def post(self, request):
+        raise self.refusal
 
 
 @extend_schema(tags=["seller"])

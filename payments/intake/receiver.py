@@ -12,6 +12,7 @@ from audit.selectors import note_signature_failure
 from payments import errors
 from payments.intake.dispatch import dispatch
 from payments.intake.webhooks import Notification, parse, storable, verify_signature
+from payments.last_writes import last_writes
 from payments.metrics import webhook_events, webhook_signature_failures
 from payments.models import EventOutcome, WebhookEvent
 
@@ -70,18 +71,21 @@ def receive(
         return Receipt(200, {"status": outcome})
 
     try:
-        with transaction.atomic():
+        # The workflow's hot-lock writes (seller balances, a document's number) run at the
+        # end of this block, after the claim: just before the commit (payments.last_writes).
+        with transaction.atomic(), last_writes():
             event = WebhookEvent(
                 event_id=event_key,
                 **_fields(note, kind, remote_addr, source),
                 outcome=EventOutcome.PROCESSED,
             )
             event.outcome, event.detail = dispatch(note, kind, event)
-            # The claim comes last, with the outcome: one INSERT, refused by the UNIQUE index
-            # when a concurrent delivery of this event_id committed first (the INSERT waits
-            # for it). The refusal rolls back all that this delivery did, so whatever it
-            # found under its locks, the event is applied once. No savepoint: the refusal
-            # aborts the whole transaction.
+            # The claim comes after the workflow, with the outcome (only the workflow's last
+            # writes follow it): one INSERT, refused by the UNIQUE index when a concurrent
+            # delivery of this event_id committed first (the INSERT waits for it). The
+            # refusal rolls back all that this delivery did, so whatever it found under its
+            # locks, the event is applied once. No savepoint: the refusal aborts the whole
+            # transaction.
             _claim(event)
         outcome = event.outcome
     except _AlreadyClaimed as claim:

@@ -21,10 +21,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from audit.services import record
-from invoicing.services import issue_credit_note
+from invoicing.services import issue, prepare_credit_note
 from marketplace import services as orders
 from marketplace.models import Order, OrderItem
 from payments import ledger
+from payments.last_writes import defer, last_writes
 from payments.ledger import shares_by_seller
 from payments.metrics import refund_transitions
 from payments.models import EventOutcome, LedgerEntry, Refund, RefundItem, SellerTransfer
@@ -71,8 +72,10 @@ def apply_refund_status(
     then the sellers' balances by primary key, all in one transaction; idempotent.
     """
     # No savepoint of its own inside a caller's transaction (the webhook's): a failure here
-    # aborts that whole transaction anyway, and nothing is caught in between.
-    with transaction.atomic(savepoint=False):
+    # aborts that whole transaction anyway, and nothing is caught in between. The seller
+    # balances and the credit note's number are written last (``last_writes``): at the end
+    # of this block, or of the caller's (the webhook's, after its claim).
+    with transaction.atomic(savepoint=False), last_writes():
         refund = _lock_refund(refund_id=refund_id, provider_refund_id=provider_refund_id)
         if refund is None:
             return EventOutcome.IGNORED, None
@@ -143,18 +146,28 @@ def _finalise_success(*, refund: Refund, order: Order, now) -> None:
         order=order, items=items, amount=refund.amount, now=now, order_items=order_items
     )
 
-    # Pending first, then available; what is missing becomes the seller's debt.
+    # Everything that needs no hot lock is read and computed now: the shares, the credit
+    # note's lines and totals. The sellers' balances (locked in primary-key order, pending
+    # first, then available, what is missing becoming the seller's debt), the transfers and
+    # the credit note's number are the last writes of the transaction.
     shares = shares_by_seller(items)
-    balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
-    ledger.debit_sellers(
-        balances=balances,
-        kind=LedgerEntry.Kind.REFUND_DEBIT,
-        amounts=shares,
-        order=order,
-        refund=refund,
+    credit_note = prepare_credit_note(
+        order=order, items=items, reason=refund.reason, refund_id=refund.pk
     )
-    reduce_transfers(order=order, shares=shares, now=now)
-    issue_credit_note(order=order, items=items, reason=refund.reason, refund_id=refund.pk)
+
+    def move_the_money() -> None:
+        balances = ledger.lock_balances(seller_ids=shares.keys(), currency=order.currency)
+        ledger.debit_sellers(
+            balances=balances,
+            kind=LedgerEntry.Kind.REFUND_DEBIT,
+            amounts=shares,
+            order=order,
+            refund=refund,
+        )
+        reduce_transfers(order=order, shares=shares, now=now)
+        issue(credit_note)
+
+    defer(move_the_money)
 
 
 def reduce_transfers(*, order: Order, shares: dict[str, int], now) -> None:

@@ -1,5 +1,5 @@
-"""What a signed webhook costs in SQL: a replay is one UPDATE, a unique terminal refund 19
-statements and its transaction, each of them named."""
+"""What a signed webhook costs in SQL: a replay is one UPDATE, a unique terminal refund 18
+statements and its transaction, each of them named, the hot locks last."""
 
 import pytest
 from django.db import connection
@@ -31,7 +31,10 @@ def succeeded(refund: Refund, event_id: str = "evt_1") -> dict:
 
 # The unique terminal delivery, statement by statement, inside its transaction (which the
 # replay check precedes): in production BEGIN and COMMIT around it, inside a test's own
-# transaction a SAVEPOINT and its RELEASE.
+# transaction a SAVEPOINT and its RELEASE. The hot locks come last: the seller's balance row
+# (every sale, refund and dispute of that seller queues on it) from its SELECT … FOR UPDATE to
+# the commit, seven statements (twelve before); the credit notes' series (every refund of
+# every seller queues on it) for three (eight before).
 UNIQUE_REFUND_DELIVERY = [
     "UPDATE payments_webhookevent",  # a replay? no row has this event_id yet (no lock taken)
     "SELECT refunds",  # the refund and its order, locked by one SELECT ... FOR UPDATE
@@ -40,19 +43,20 @@ UNIQUE_REFUND_DELIVERY = [
     "UPDATE marketplace_orderitem",  # the refunded items
     "UPDATE marketplace_license",  # their licences revoked
     "UPDATE marketplace_order",  # → refunded / partially_refunded, refunded_amount
+    "SELECT invoicing_invoiceline",  # the order's invoice lines (and a credit note already?)
+    "INSERT audit_auditlog",  # refund.succeeded
+    "INSERT developer_outboxevent",  # refund.succeeded, its audience from the items above
+    "INSERT payments_webhookevent",  # the claim, with its outcome (UNIQUE event_id)
+    # The last writes (payments.last_writes), everything they need read and computed above:
     "SELECT payments_sellerbalance",  # the sellers' balances, locked in primary-key order
     "UPDATE payments_sellerbalance",  # all of them, one CASE per column
     "INSERT payments_ledgerentry",  # every seller's entries (refund_debit, debt)
     "UPDATE payments_sellertransfer",  # each seller's transfer reduced, reversed at zero
-    "SELECT invoicing_invoiceline",  # the order's invoice lines (and a credit note already?)
-    "SELECT invoicing_invoiceseries",  # the credit notes' series, locked until commit
-    "UPDATE invoicing_invoiceseries",  # its next number
+    "UPDATE invoicing_invoiceseries",  # the credit notes' next number: locked, +1, returned
     "INSERT invoicing_invoice",  # the credit note
     "INSERT invoicing_invoiceline",  # its lines, the invoice's negated
-    "INSERT audit_auditlog",  # refund.succeeded
-    "INSERT developer_outboxevent",  # refund.succeeded, its audience from the items above
-    "INSERT payments_webhookevent",  # the claim, with its outcome (UNIQUE event_id)
 ]
+BALANCE_LOCK = UNIQUE_REFUND_DELIVERY.index("SELECT payments_sellerbalance")
 
 
 def shape(sql: str) -> str:
@@ -69,7 +73,7 @@ def shape(sql: str) -> str:
     return f"{verb} {words[1]}"
 
 
-def test_unique_terminal_refund_delivery_is_19_statements_in_a_transaction(
+def test_unique_terminal_refund_delivery_is_18_statements_in_a_transaction(
     pending_refund,  # noqa: F811
     post_webhook,
 ):
@@ -81,21 +85,21 @@ def test_unique_terminal_refund_delivery_is_19_statements_in_a_transaction(
     assert pending_refund.status == Refund.Status.SUCCEEDED
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND_DEBIT).count() == 1
     statements = [q["sql"] for q in queries.captured_queries]
-    # 21, of which the transaction's 2. Below 21 it is not the ORM's overhead any more: each
+    # 20, of which the transaction's 2. Below 20 it is not the ORM's overhead any more: each
     # table written costs one statement (refund, items, licences, order, balances, ledger,
     # transfers, series, credit note, its lines, audit, outbox, event: 13), the refund+order
     # lock is one read, the items (which ones, whose money) another, the balances a locking
     # read of their own (a balance's new amounts depend on what it holds, so they are
-    # computed on the locked row, not blindly in SQL), the invoice's lines a read and the
-    # series a locking read (the number is taken on the locked row: no gap, no duplicate),
-    # and the replay check is the UPDATE that a replay costs.
+    # computed on the locked row, not blindly in SQL), the invoice's lines a read, and the
+    # replay check is the UPDATE that a replay costs. The series is locked, numbered and read
+    # by one UPDATE … RETURNING (no gap, no duplicate).
     expected = [UNIQUE_REFUND_DELIVERY[0], "SAVEPOINT", *UNIQUE_REFUND_DELIVERY[1:], "RELEASE"]
     assert [shape(sql) for sql in statements] == expected, "\n".join(statements)
-    assert len(statements) == 21
+    assert len(statements) == 20
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_21_statements(
+def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_20_statements(
     pending_refund,  # noqa: F811
     post_webhook,
 ):
@@ -110,10 +114,12 @@ def test_unique_terminal_refund_delivery_outside_a_test_transaction_is_21_statem
     statements = statements[: [shape(sql) for sql in statements].index("COMMIT") + 1]
     expected = [UNIQUE_REFUND_DELIVERY[0], "BEGIN", *UNIQUE_REFUND_DELIVERY[1:], "COMMIT"]
     assert [shape(sql) for sql in statements] == expected, "\n".join(statements)
-    assert len(statements) == 21
+    assert len(statements) == 20
     if connection.vendor == "postgresql":
         assert statements[2].endswith('FOR UPDATE OF "refunds", "marketplace_order"')
-        assert statements[8].endswith("FOR UPDATE")
+        # The balance lock is held for the last seven statements and the commit.
+        assert statements[1 + BALANCE_LOCK].endswith("FOR UPDATE")
+        assert len(statements) - (1 + BALANCE_LOCK) == 8
 
 
 def test_replayed_delivery_is_one_update_and_counted_on_the_event(
