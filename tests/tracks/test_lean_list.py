@@ -54,7 +54,15 @@ def world():
         (owner, "Mine, taken down", Track.Status.TAKEN_DOWN, True, "https://s.test/5", 9, "pop"),
         (owner, "Mine, uploading", Track.Status.UPLOADING, False, "", None, "pop"),
         (other, 'Quotes "and" \\ slashes / é 😀', Track.Status.READY, True, "", 3, "folk"),
-        (other, "Line\u2028sep\u2029para\x01ctl\ttab\nnewline", Track.Status.READY, True, "", 4, ""),
+        (
+            other,
+            "Line\u2028sep\u2029para\x01ctl\ttab\nnewline",
+            Track.Status.READY,
+            True,
+            "",
+            4,
+            "",
+        ),
         (other, "Sketch in private", Track.Status.READY, False, "", 7, "rock"),
         (other, "A sketch of rock", Track.Status.READY, True, "https://s.test/6", 8, "ROCK"),
     ]
