@@ -76,6 +76,7 @@ def test_a_listener_page_costs_one_statement_once_shared(
         "ordering=-like_count",
         "ordering=-play_count",
         "genre=electronic",
+        "creator=CREATOR",
         "q=song",
         "page=2",
     ],
@@ -83,8 +84,43 @@ def test_a_listener_page_costs_one_statement_once_shared(
 def test_every_ordering_and_filter_keeps_the_statement_count(
     api_client, catalogue, query, django_assert_num_queries
 ):
-    with django_assert_num_queries(2):
+    query = query.replace("CREATOR", catalogue[0].creator.username)
+    with django_assert_num_queries(2):  # built once: the bounded count and the page
         response = api_client.get(f"/api/v1/tracks?{query}")
+    assert response.status_code == 200
+    assert response.json()["results"]
+    with django_assert_num_queries(0):  # then the shared page, from the cache
+        again = api_client.get(f"/api/v1/tracks?{query}")
+    assert again.content == response.content
+
+
+@pytest.mark.parametrize("who", ["anonymous", "listener", "owner"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "ordering=-like_count",
+        "ordering=-play_count",
+        "genre=electronic",
+        "creator=CREATOR",
+        "q=song",
+        "page=2",
+    ],
+)
+def test_every_built_page_costs_two_statements_whoever_asks(
+    api_client, client_for, creator, catalogue, who, query, django_assert_num_queries, settings
+):
+    # Every list request built (no page cache): the bounded count and the page, for a visitor,
+    # a listener and the owner of a private track alike — the caller comes from the
+    # authentication cache once it has been seen.
+    settings.TRACK_LIST_CACHE_SECONDS = 0
+    client = {"anonymous": api_client, "listener": None, "owner": None}[who]
+    if who != "anonymous":
+        client = client_for(creator if who == "owner" else UserFactory())
+    path = f"/api/v1/tracks?{query.replace('CREATOR', catalogue[0].creator.username)}"
+    client.get(path)
+    with django_assert_num_queries(2):
+        response = client.get(path)
     assert response.status_code == 200
     assert response.json()["results"]
 
