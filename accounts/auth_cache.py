@@ -29,6 +29,7 @@ import functools
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import router, transaction
 
@@ -75,7 +76,7 @@ class Cached:
     def user(self):
         """The entry's user: the cached fields loaded, every other deferred and read from the
         database together, the first time one of them is."""
-        from accounts.models import User
+        User = get_user_model()  # noqa: N806 - the model class; accounts.models imports us
 
         user = User.from_db(router.db_for_read(User), _columns(), self.entry["values"])
         user._load_deferred_together = True
@@ -100,9 +101,8 @@ class Cached:
 @functools.cache
 def _columns() -> tuple[str, ...]:
     """``FIELDS`` in the model's order, the order ``Model.from_db`` assigns values in."""
-    from accounts.models import User
-
-    return tuple(f.attname for f in User._meta.concrete_fields if f.attname in FIELDS)
+    fields = get_user_model()._meta.concrete_fields
+    return tuple(f.attname for f in fields if f.attname in FIELDS)
 
 
 def _new_generation(user_id) -> str | None:
