@@ -3,8 +3,10 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import F
+from django.db.models.signals import post_delete
 from django.utils import timezone
 
+from accounts import auth_cache
 from audit.services import record
 
 
@@ -128,10 +130,18 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.refresh_from_db(fields=["token_version"])
             self.end_sessions(reason=SessionEnd.PASSWORD_CHANGED)
         self._stored_password = self.__dict__.get("password")
+        # Any saved change (active flag, role, staff flags, erasure...) reaches authentication.
+        auth_cache.forget(self.pk)
 
     def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
         fields = kwargs.get("fields")
+        if fields is not None and getattr(self, "_load_deferred_together", False):
+            # A user from the authentication cache: the first deferred field read loads them
+            # all, in one statement rather than one per field.
+            deferred = self.get_deferred_fields()
+            if set(fields) <= deferred:
+                kwargs["fields"] = fields = list(deferred)
+        super().refresh_from_db(*args, **kwargs)
         if fields is None or "password" in fields:
             self._stored_password = self.__dict__.get("password")
 
@@ -180,6 +190,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ended = Session.objects.filter(user_id=self.pk, ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=reason
         )
+        auth_cache.forget(self.pk)  # the sessions, and a token_version bumped before this
         if ended:
             record(
                 action="auth.sessions_ended",
@@ -226,3 +237,13 @@ class Session(models.Model):
     @property
     def is_live(self) -> bool:
         return self.ended_at is None
+
+
+def _forget_deleted(sender, instance, **kwargs) -> None:
+    """A user or a session deleted (a cascade, the admin, a purge, an erasure) authenticates
+    nothing from the cache any more."""
+    auth_cache.forget(instance.pk if sender is User else instance.user_id)
+
+
+post_delete.connect(_forget_deleted, sender=User, dispatch_uid="auth_cache_user_deleted")
+post_delete.connect(_forget_deleted, sender=Session, dispatch_uid="auth_cache_session_deleted")

@@ -2,8 +2,9 @@
 (one, or all by logging out) or by any revocation of the user's tokens (``User.end_sessions``).
 
 A session's id travels in its tokens as the ``sid`` claim. Authentication reads the session
-in the query that loads the user (``accounts.authentication``), so an ended session's access
-tokens are refused at once without another statement per request.
+with its user (``accounts.authentication``), from the cache while nothing changed
+(``accounts.auth_cache``): ending a session forgets it there, so an ended session's access
+tokens are refused at once.
 """
 
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts import errors
+from accounts import auth_cache, errors
 from accounts.models import Session, SessionEnd, User
 from audit.services import record
 from veza.client_ip import client_ip
@@ -54,6 +55,7 @@ def end_session(*, user: User, session_id, request=None) -> Session:
     )
     if not ended:
         raise errors.SessionNotFound()
+    auth_cache.forget(user.pk)
     session = Session.objects.get(pk=session_id)
     record(
         action="auth.session_ended",
@@ -65,16 +67,17 @@ def end_session(*, user: User, session_id, request=None) -> Session:
     return session
 
 
-def touch(session: Session, *, now=None) -> None:
+def touch(session_id, last_used_at, *, now=None):
     """Record that the session was used, at most once a ``TOUCH_INTERVAL``: the conditional
-    UPDATE writes nothing when another request of the session already did."""
+    UPDATE writes nothing when another request of the session already did. The last use as
+    now known (``last_used_at`` when it was recent enough)."""
     now = now or timezone.now()
-    if session.last_used_at >= now - TOUCH_INTERVAL:
-        return
-    Session.objects.filter(pk=session.pk, last_used_at__lt=now - TOUCH_INTERVAL).update(
+    if last_used_at >= now - TOUCH_INTERVAL:
+        return last_used_at
+    Session.objects.filter(pk=session_id, last_used_at__lt=now - TOUCH_INTERVAL).update(
         last_used_at=now
     )
-    session.last_used_at = now
+    return now
 
 
 def purge_old_sessions(*, now=None) -> int:

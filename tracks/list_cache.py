@@ -2,9 +2,10 @@
 
 Every visitor without credentials sees the same page for the same query, so it is built once
 and served from the cache until the catalogue changes. Each write of the tracks services calls
-``catalogue_changed()``, which moves a version number after the commit; the version is part of
-every key, so a changed catalogue is never served from an older entry. Changes made outside
-the services (a username renamed, the Django admin) show within ``TRACK_LIST_CACHE_SECONDS``.
+``catalogue_changed()``, which moves a version number after the commit; every entry carries the
+version it was built under, read with it in one round trip, so a changed catalogue is never
+served from an older entry. Changes made outside the services (a username renamed, the Django
+admin) show within ``TRACK_LIST_CACHE_SECONDS``.
 
 A signed-in caller sees the same rows as a visitor unless they own a track a visitor cannot
 see (private, or not ready yet). For everyone else the shared page is served too, with the
@@ -13,16 +14,14 @@ itself kept under the catalogue's version, so it is asked at most once per chang
 """
 
 import hashlib
-import json
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
-from rest_framework.response import Response
 
 from tracks import selectors
+from veza.fastjson import dumps, json_response, loads
 
 VERSION_KEY = "veza:tracks:list-version"
 
@@ -44,61 +43,67 @@ def _bump_version() -> None:
 
 
 class SharedPage:
-    """The cache entries one list request may use: the version, then both entries at once.
+    """The cache entries one list request may use, read with the version in one round trip.
 
-    ``body`` is the shared page as rendered JSON (None on a miss); ``owns_hidden`` whether
-    the caller owns a track visitors cannot see (None when unknown or anonymous).
+    Each entry is ``(version, value)``: one written under an older version than the current
+    one is a miss. ``body`` is the shared page as rendered JSON (None on a miss);
+    ``owns_hidden`` whether the caller owns a track visitors cannot see (None when unknown or
+    anonymous).
     """
 
     def __init__(self, request):
-        version = cache.get(VERSION_KEY, 0)
         params = sorted(request.query_params.lists())
         raw = f"{request.scheme}://{request.get_host()}{request.path}|{params!r}"
-        self.key = f"veza:tracks:anon-page:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
+        self.key = f"veza:tracks:anon-page:{hashlib.sha256(raw.encode()).hexdigest()}"
         user = request.user
-        self.owner_key = (
-            f"veza:tracks:owns-hidden:{version}:{user.pk}" if user.is_authenticated else None
-        )
-        keys = [self.key] if self.owner_key is None else [self.key, self.owner_key]
+        self.owner_key = f"veza:tracks:owns-hidden:{user.pk}" if user.is_authenticated else None
+        keys = [VERSION_KEY, self.key]
+        if self.owner_key is not None:
+            keys.append(self.owner_key)
         found = cache.get_many(keys)
-        self.body = found.get(self.key)
-        self.owns_hidden = found.get(self.owner_key) if self.owner_key else None
+        self.version = found.get(VERSION_KEY, 0)
+        self.body = self._current(found.get(self.key))
+        self.owns_hidden = self._current(found.get(self.owner_key)) if self.owner_key else None
+
+    def _current(self, entry):
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == self.version:
+            return entry[1]
+        return None
 
     def put(self, body: bytes) -> None:
-        cache.set(self.key, body, timeout=settings.TRACK_LIST_CACHE_SECONDS)
+        cache.set(self.key, (self.version, body), timeout=settings.TRACK_LIST_CACHE_SECONDS)
 
     def remember_owner(self, owns_hidden: bool) -> None:
         self.owns_hidden = owns_hidden
-        cache.set(self.owner_key, owns_hidden, timeout=settings.TRACK_LIST_CACHE_SECONDS)
+        cache.set(
+            self.owner_key,
+            (self.version, owns_hidden),
+            timeout=settings.TRACK_LIST_CACHE_SECONDS,
+        )
 
 
-def serve(
-    request,
-    *,
-    build: Callable[..., Response],
-    render: Callable[[dict], bytes],
-):
-    """The list's answer through the shared page: ``build(owns_hidden=...)`` makes a page from
-    the database, ``render`` turns its data into the bytes kept in the cache."""
+def serve(request, *, build: Callable[..., dict]):
+    """The list's answer through the shared page: ``build(owns_hidden=...)`` makes a page's
+    body (plain JSON types) from the database; it is rendered once, by orjson."""
     user = request.user
     if not enabled() or (request.auth is not None and not user.is_authenticated):
-        return build()
+        return json_response(dumps(build()))
     shared = SharedPage(request)
     if not user.is_authenticated:
         if shared.body is not None:  # already rendered: sent as it is
-            return HttpResponse(shared.body, content_type=request.accepted_renderer.media_type)
-        response = build()
-        shared.put(render(response.data))
-        return response
+            return json_response(shared.body)
+        body = dumps(build())
+        shared.put(body)
+        return json_response(body)
     if shared.owns_hidden is None:
         shared.remember_owner(selectors.owns_hidden_track(user=user))
     if shared.owns_hidden:
-        return build()
+        return json_response(dumps(build()))
     if shared.body is not None:
-        return Response(_with_likes(json.loads(shared.body), user))
-    response = build(owns_hidden=False)
-    shared.put(render(_without_likes(response.data)))
-    return response
+        return json_response(dumps(_with_likes(loads(shared.body), user)))
+    page = build(owns_hidden=False)
+    shared.put(dumps(_without_likes(page)))
+    return json_response(dumps(page))
 
 
 def _without_likes(body: dict) -> dict:

@@ -119,11 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "DATABASE_CONNECT_TIMEOUT", default=5
     )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    # A `SELECT 1` before a persistent connection's first use in each request: one round trip
-    # per request that reads the database, in exchange for never failing one on a connection
-    # PostgreSQL dropped (a restart, a failover). Off: the first request on such a connection
-    # fails (500) and Django replaces the connection for the next.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    # Off by default: a `SELECT 1` before a persistent connection's first use in each request
+    # was one more round trip on every request that reads the database (a signed-in list's
+    # third). Failover relies on the error path instead: a connection PostgreSQL dropped (a
+    # restart, a failover) fails the one request that uses it (a 500; a request's statements
+    # are in autocommit or a transaction that rolls back, so nothing half-done), Django marks
+    # it unusable and closes it at the end of that request, and the next request connects
+    # afresh. Connections also live at most CONN_MAX_AGE seconds. CONN_HEALTH_CHECKS=true
+    # brings the check back where a failed request is dearer than the round trip.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -204,6 +208,9 @@ PASSWORD_RESET_MAX_AGE_HOURS = env.int("PASSWORD_RESET_MAX_AGE_HOURS", default=2
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:5173")
 # Ended (or idle past the refresh lifetime) sign-in sessions are deleted after this many days.
 SESSION_RETENTION_DAYS = env.int("SESSION_RETENTION_DAYS", default=30)
+# How long a token's session and user facts stay in the cache (accounts.auth_cache); every
+# change invalidates them at once, this only bounds an invalidation the cache lost. 0: off.
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=300)
 BYPASS_CONTENT_CREATOR_ROLE = env.bool("BYPASS_CONTENT_CREATOR_ROLE", default=False)
 
 SIMPLE_JWT = {
