@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/admin/moderation/reports"
 
 
-def test_the_queue_costs_four_statements_for_one_report_or_several(
+def test_the_queue_costs_three_statements_for_one_report_or_several(
     report_on, decide, moderator, client_for, django_assert_num_queries
 ):
     reporter = client_for(UserFactory())
@@ -21,9 +21,9 @@ def test_the_queue_costs_four_statements_for_one_report_or_several(
     client = client_for(moderator)
     client.get(URL)  # the session's last use written, as in steady state
 
-    # caller (session joined to user); the moderator's group; count; the page (reporter,
+    # (the caller from the authentication cache) the moderator's group; count; the page (reporter,
     # target owner and decision joined).
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get(URL)
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [first]
@@ -35,7 +35,7 @@ def test_the_queue_costs_four_statements_for_one_report_or_several(
         report = report_on("track", track.pk, client=reporter if index % 2 else None).json()
         if index % 2 == 0:
             assert decide(moderator, report["id"], **TAKE_DOWN).status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get(URL)
     assert response.status_code == 200
     body = response.json()
