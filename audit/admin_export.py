@@ -17,7 +17,7 @@ two paths give the same bytes for the same data (tests/backoffice/test_export_co
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -231,7 +231,11 @@ def copied_rows(queryset, columns: Sequence[Column]) -> Iterator[bytes]:
     cells = {f"cell{n}": cell_sql(queryset, column) for n, column in enumerate(columns)}
     sql, params = queryset.annotate(**cells).values_list(*cells).query.sql_with_params()
     statement = f"COPY ({sql}) TO STDOUT (FORMAT CSV)"
-    with connections[queryset.db].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+    with (
+        connections[queryset.db].cursor() as cursor,
+        logged(cursor, statement, params),
+        cursor.cursor.copy(statement, params) as copy,
+    ):
         block = []
         for row in copy:
             block.append(row[:-1])
@@ -240,6 +244,13 @@ def copied_rows(queryset, columns: Sequence[Column]) -> Iterator[bytes]:
                 block = []
         if block:
             yield b"\r\n".join(block) + b"\r\n"
+
+
+def logged(cursor, sql: str, params):
+    """Django's query log (``DEBUG``, tests' ``CaptureQueriesContext``) records the COPY as
+    it records any statement, though it runs on the driver's cursor."""
+    debug_sql = getattr(cursor, "debug_sql", None)
+    return debug_sql(sql, params) if debug_sql else nullcontext()
 
 
 def cell_sql(queryset, column: Column):

@@ -89,6 +89,21 @@ def awkward_rows():
             reverse_charge=bool(n % 2),
             tax_country="FR" if n % 3 else None,
         )
+    Invoice.objects.create(  # the column read through a join: the note's invoice's number
+        number="VZ-C-2025-000001",
+        kind=InvoiceKind.CREDIT_NOTE,
+        year=2025,
+        order=orders[0],
+        corrects=Invoice.objects.get(number="VZ-2025-000000"),
+        refund_id=Refund.objects.filter(order=orders[0]).get().pk,
+        issued_at=moment(len(AWKWARD)),
+        seller={"name": "Veza"},
+        buyer={"name": "Zoë", "email": "b0@x.test", "country": "FR"},
+        net_total=-1,
+        vat_total=0,
+        gross_total=-1,
+        currency="EUR",
+    )
 
 
 @pytest.mark.usefixtures("awkward_rows")
