@@ -18,6 +18,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -285,26 +286,42 @@ def field_at(model, field_path: str):
 
 class MajorText(Func):
     """A minor-units amount as text in its currency's major units, exactly as ``major_text``
-    writes it: ``round(4999 / 10^2, 2)`` is ``49.99``, ``round(700 / 10^0, 0)`` is ``700``,
-    ``-5`` in KWD ``-0.005``. The decimal places are babel's, as ``decimal_places``: a CASE
-    over the currencies whose precision is not the default."""
+    writes it: the amount times the currency's unit, a ``numeric`` of that many decimals
+    (``4999 * 0.01`` is ``49.99``, ``700 * 1`` in JPY ``700``, ``-5 * 0.001`` in KWD
+    ``-0.005``). The decimal places are babel's, as in ``decimal_places``; the common case
+    (the default places) is tested first, against a hashed array, since this runs per cell."""
 
     output_field = TextField()
 
     def as_sql(self, compiler, connection, **extra):
-        amount, currency = (compiler.compile(e) for e in self.get_source_expressions())
-        places, places_params = currency_places_sql(currency[0])
-        sql = f"round({amount[0]}::numeric / power(10::numeric, {places}), {places})::text"
-        params = [*amount[1], *currency[1], *places_params, *currency[1], *places_params]
-        return sql, params
+        (amount, amount_params), (currency, currency_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        default, odd = currency_places()
+        every_odd = [code for codes in odd.values() for code in codes]
+        whens = [(f"upper({currency}) <> ALL(%s)", every_odd, default)]
+        whens += [(f"upper({currency}) = ANY(%s)", codes, p) for p, codes in odd.items()]
+        cases = " ".join(f"WHEN {test} THEN {unit(places)}" for test, _, places in whens)
+        params = [*amount_params]
+        for _, codes, _ in whens:
+            params += [*currency_params, codes]
+        return f"({amount}::numeric * CASE {cases} END)::text", params
 
 
-def currency_places_sql(currency: str) -> tuple[str, list]:
+def currency_places() -> tuple[int, dict[int, list[str]]]:
+    """babel's default decimal places, and the currencies of each other number of places."""
     fractions = get_global("currency_fractions")
     default = fractions["DEFAULT"][0]
-    odd = {code: f[0] for code, f in fractions.items() if f[0] != default and code != "DEFAULT"}
-    whens = " ".join(f"WHEN %s THEN {places}" for places in odd.values())
-    return f"(CASE upper({currency}) {whens} ELSE {default} END)", list(odd)
+    odd: dict[int, list[str]] = {}
+    for code, (places, *_) in fractions.items():
+        if places != default and code != "DEFAULT":
+            odd.setdefault(places, []).append(code)
+    return default, odd
+
+
+def unit(places: int) -> str:
+    """One minor unit as a SQL ``numeric`` literal with ``places`` decimals (``0.01``)."""
+    return f"{Decimal(1).scaleb(-places):f}"
 
 
 class IsoUtc(Func):
@@ -313,10 +330,9 @@ class IsoUtc(Func):
     it in C, where Django's time-zone-aware loader would parse it in Python, per cell."""
 
     output_field = TextField()
-    template = (
-        "(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        "CASE WHEN mod(extract(microseconds FROM %(expressions)s)::bigint, 1000000) = 0 "
-        "THEN '' ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')"
+    template = (  # one to_char, the fraction dropped when it is zero
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        " || '+00:00', '.000000+', '+')"
     )
 
 
