@@ -17,7 +17,7 @@ two paths give the same bytes for the same data (tests/backoffice/test_export_co
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
@@ -170,20 +170,19 @@ class CsvExportMixin:
         return response
 
     def export_lines(self, queryset) -> Iterator[str | bytes]:
-        """The header, the rows in blocks of ``STREAM_BLOCK``, then the TOTAL rows."""
+        """The header, the rows in blocks of ``STREAM_BLOCK``, then the TOTAL rows: rows and
+        totals in one transaction, so they agree (a client that goes away closes the
+        generator, which ends the transaction)."""
         headers = [column.header for column in self.export_columns]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(headers)
         yield _drain(buffer)
-        if connections[queryset.db].vendor == "postgresql":
-            with transaction.atomic(using=queryset.db):
-                yield from copied_rows(queryset, self.export_columns)
-                writer.writerows(self.export_total_rows(queryset, headers))
-        else:
-            with reading_everything(queryset.db):
-                yield from python_rows(queryset, self.export_columns)
-                writer.writerows(self.export_total_rows(queryset, headers))
+        on_postgresql = connections[queryset.db].vendor == "postgresql"
+        rows = copied_rows if on_postgresql else python_rows
+        with transaction.atomic(using=queryset.db):
+            yield from rows(queryset, self.export_columns)
+            writer.writerows(self.export_total_rows(queryset, headers))
         yield _drain(buffer)
 
     def export_total_rows(self, queryset, headers: list[str]) -> list[list[str]]:
@@ -348,22 +347,6 @@ def read_expression(model, field_path: str, using: str, kind: str = TEXT):
     if is_key and connections[using].vendor == "postgresql":  # SQLite's text of null: "null"
         return KT(field_path)
     return field_path
-
-
-@contextmanager
-def reading_everything(using: str):
-    """The export's rows and totals in one read-only transaction: on PostgreSQL the
-    server-side cursor then streams from the executor (outside one, Django declares it
-    ``WITH HOLD`` and PostgreSQL materialises every row before sending the first), and the
-    planner plans for the whole result (``cursor_tuple_fraction = 1``: one sort rather than
-    an index walk tuned for the first rows). A client that goes away closes the generator,
-    which ends the transaction."""
-    with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
-        yield
 
 
 def _drain(buffer: io.StringIO) -> str:
