@@ -146,3 +146,24 @@ def test_the_export_response_is_header_copied_rows_and_totals(model, url):
     assert body.startswith(header + rows)
     totals = body[len(header + rows) :].split(b"\r\n")
     assert [line.split(b",")[0] for line in totals if line] == [b"TOTAL"] * len(CURRENCIES)
+
+
+@pytest.mark.usefixtures("awkward_rows")
+@pytest.mark.parametrize(
+    "model, url, search, found",
+    [
+        (LedgerEntry, "/admin/payments/ledgerentry/export.csv", "p0@x", 3),
+        (Invoice, "/admin/invoicing/invoice/export.csv", "VZ-C-2025", 1),
+    ],
+)
+def test_a_searched_export_copies_the_matching_rows(model, url, search, found):
+    """The list's search (``pk IN (…)`` of index-served prefix matches) narrows the COPY."""
+    client, _ = staff_client("Finance")
+
+    response = client.get(url, {"q": search})
+
+    assert response.status_code == 200
+    header, *lines = b"".join(response.streaming_content).decode().split("\r\n")
+    body = [line for line in lines if line and not line.startswith("TOTAL,")]
+    assert len(body) == found
+    assert all(search in line for line in body)
