@@ -6,30 +6,37 @@ becomes a cell). The rows are read as plain tuples (``values_list``) through a s
 cursor in blocks of ``FETCH_BLOCK``, each tuple becomes its cells with no per-row query and
 no per-cell object (a money amount is formatted with integer arithmetic, not ``Decimal``),
 and each block of ``STREAM_BLOCK`` rows is written by the C ``csv`` writer at once and sent:
-memory stays one block, whatever the number of rows, and 200 k rows stream in about a
-second of Python (bench/export_csv.py).
+memory stays one block, whatever the number of rows.
+
+On PostgreSQL the rows are not Python's at all: each column is a SQL expression that writes
+its cell exactly as the Python path does (``cell_sql``), and ``COPY (SELECT …) TO STDOUT
+(FORMAT CSV)`` sends the CSV, which Python forwards in blocks (bench/export_csv.py). The
+two paths give the same bytes for the same data (tests/backoffice/test_export_copy.py).
 """
 
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
+from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
+from babel.core import get_global
 from babel.numbers import get_currency_precision
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import Func, JSONField, Sum, TextField
+from django.db.models import BooleanField, Case, Func, JSONField, Sum, TextField, Value, When
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, NullIf
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 
 from audit.services import record
 from veza.money import to_major
 
-STREAM_BLOCK = 2000  # rows per chunk of the streamed response
+STREAM_BLOCK = 2000  # rows per chunk of the streamed response (both paths)
 FETCH_BLOCK = 5000  # rows per round trip of the server-side cursor
 
 TEXT, ISO, MAJOR = "text", "iso", "major"
@@ -162,25 +169,19 @@ class CsvExportMixin:
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
 
-    def export_lines(self, queryset) -> Iterator[str]:
-        """The header, the rows in blocks of ``STREAM_BLOCK``, then the TOTAL rows."""
+    def export_lines(self, queryset) -> Iterator[str | bytes]:
+        """The header, the rows in blocks of ``STREAM_BLOCK``, then the TOTAL rows: rows and
+        totals in one transaction, so they agree (a client that goes away closes the
+        generator, which ends the transaction)."""
         headers = [column.header for column in self.export_columns]
-        paths, cells = row_maker(self.export_columns)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(headers)
-        block = []
-        rows = queryset.values_list(
-            *(read_expression(queryset.model, p, queryset.db, kind) for p, kind in paths)
-        )
-        with reading_everything(queryset.db):
-            for values in rows.iterator(chunk_size=FETCH_BLOCK):
-                block.append(cells(values))
-                if len(block) == STREAM_BLOCK:
-                    writer.writerows(block)
-                    block = []
-                    yield _drain(buffer)
-            writer.writerows(block)
+        yield _drain(buffer)
+        on_postgresql = connections[queryset.db].vendor == "postgresql"
+        rows = copied_rows if on_postgresql else python_rows
+        with transaction.atomic(using=queryset.db):
+            yield from rows(queryset, self.export_columns)
             writer.writerows(self.export_total_rows(queryset, headers))
         yield _drain(buffer)
 
@@ -202,16 +203,135 @@ class CsvExportMixin:
         return rows
 
 
+def python_rows(queryset, columns: Sequence[Column]) -> Iterator[str]:
+    """The rows as CSV, made in Python: tuples through a server-side cursor, cells, the
+    ``csv`` writer (SQLite; on PostgreSQL, what ``copied_rows`` must equal)."""
+    paths, cells = row_maker(columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    block = []
+    rows = queryset.values_list(
+        *(read_expression(queryset.model, p, queryset.db, kind) for p, kind in paths)
+    )
+    for values in rows.iterator(chunk_size=FETCH_BLOCK):
+        block.append(cells(values))
+        if len(block) == STREAM_BLOCK:
+            writer.writerows(block)
+            block = []
+            yield _drain(buffer)
+    writer.writerows(block)
+    yield _drain(buffer)
+
+
+def copied_rows(queryset, columns: Sequence[Column]) -> Iterator[bytes]:
+    """The rows as CSV, written by PostgreSQL (``COPY … TO STDOUT``), forwarded in blocks of
+    ``STREAM_BLOCK`` rows. libpq returns one row per read, ending in ``\\n``; the ``csv``
+    writer ends a row in ``\\r\\n`` (and both quote a cell holding either), so each row
+    gets its ``\\r`` back as the block is joined."""
+    cells = {f"cell{n}": cell_sql(queryset, column) for n, column in enumerate(columns)}
+    sql, params = queryset.annotate(**cells).values_list(*cells).query.sql_with_params()
+    statement = f"COPY ({sql}) TO STDOUT (FORMAT CSV)"
+    with (
+        connections[queryset.db].cursor() as cursor,
+        logged(cursor, statement, params),
+        cursor.cursor.copy(statement, params) as copy,
+    ):
+        block = []
+        for row in copy:
+            block.append(row[:-1])
+            if len(block) == STREAM_BLOCK:
+                yield b"\r\n".join(block) + b"\r\n"
+                block = []
+        if block:
+            yield b"\r\n".join(block) + b"\r\n"
+
+
+def logged(cursor, sql: str, params):
+    """Django's query log (``DEBUG``, tests' ``CaptureQueriesContext``) records the COPY as
+    it records any statement, though it runs on the driver's cursor."""
+    debug_sql = getattr(cursor, "debug_sql", None)
+    return debug_sql(sql, params) if debug_sql else nullcontext()
+
+
+def cell_sql(queryset, column: Column):
+    """A column's cell as PostgreSQL text, as the ``csv`` writer writes the Python value:
+    ``None`` and ``""`` both an empty unquoted cell (``COPY`` writes NULL so, and quotes an
+    empty string), a boolean ``True``/``False``, a date ``IsoUtc``, money ``MajorText``."""
+    if column.kind == ISO:
+        return IsoUtc(column.path)
+    if column.kind == MAJOR:
+        return MajorText(column.path, "currency")
+    if isinstance(field_at(queryset.model, column.path), BooleanField):
+        return Case(
+            When(**{column.path: True}, then=Value("True")),
+            When(**{column.path: False}, then=Value("False")),
+            output_field=TextField(),
+        )
+    value = read_expression(queryset.model, column.path, queryset.db)
+    return NullIf(Cast(value, TextField()), Value(""), output_field=TextField())
+
+
+def field_at(model, field_path: str):
+    """The model field at the end of an ORM path, ``None`` inside a JSON field."""
+    field = None
+    for name in field_path.split("__"):
+        if field is not None and field.related_model is None:
+            return None
+        if field is not None:
+            model = field.related_model
+        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    return field
+
+
+class MajorText(Func):
+    """A minor-units amount as text in its currency's major units, exactly as ``major_text``
+    writes it: the amount times the currency's unit, a ``numeric`` of that many decimals
+    (``4999 * 0.01`` is ``49.99``, ``700 * 1`` in JPY ``700``, ``-5 * 0.001`` in KWD
+    ``-0.005``). The decimal places are babel's, as in ``decimal_places``; the common case
+    (the default places) is tested first, against a hashed array, since this runs per cell."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra):
+        (amount, amount_params), (currency, currency_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        default, odd = currency_places()
+        every_odd = [code for codes in odd.values() for code in codes]
+        whens = [(f"upper({currency}) <> ALL(%s)", every_odd, default)]
+        whens += [(f"upper({currency}) = ANY(%s)", codes, p) for p, codes in odd.items()]
+        cases = " ".join(f"WHEN {test} THEN {unit(places)}" for test, _, places in whens)
+        params = [*amount_params]
+        for _, codes, _ in whens:
+            params += [*currency_params, codes]
+        return f"({amount}::numeric * CASE {cases} END)::text", params
+
+
+def currency_places() -> tuple[int, dict[int, list[str]]]:
+    """babel's default decimal places, and the currencies of each other number of places."""
+    fractions = get_global("currency_fractions")
+    default = fractions["DEFAULT"][0]
+    odd: dict[int, list[str]] = {}
+    for code, (places, *_) in fractions.items():
+        if places != default and code != "DEFAULT":
+            odd.setdefault(places, []).append(code)
+    return default, odd
+
+
+def unit(places: int) -> str:
+    """One minor unit as a SQL ``numeric`` literal with ``places`` decimals (``0.01``)."""
+    return f"{Decimal(1).scaleb(-places):f}"
+
+
 class IsoUtc(Func):
     """A ``timestamptz`` as text, exactly as ``datetime.isoformat()`` writes it in UTC
     (``2025-01-31T09:05:00.250000+00:00``, no fraction when it is zero): PostgreSQL formats
     it in C, where Django's time-zone-aware loader would parse it in Python, per cell."""
 
     output_field = TextField()
-    template = (
-        "(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        "CASE WHEN mod(extract(microseconds FROM %(expressions)s)::bigint, 1000000) = 0 "
-        "THEN '' ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')"
+    template = (  # one to_char, the fraction dropped when it is zero
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        " || '+00:00', '.000000+', '+')"
     )
 
 
@@ -227,22 +347,6 @@ def read_expression(model, field_path: str, using: str, kind: str = TEXT):
     if is_key and connections[using].vendor == "postgresql":  # SQLite's text of null: "null"
         return KT(field_path)
     return field_path
-
-
-@contextmanager
-def reading_everything(using: str):
-    """The export's rows and totals in one read-only transaction: on PostgreSQL the
-    server-side cursor then streams from the executor (outside one, Django declares it
-    ``WITH HOLD`` and PostgreSQL materialises every row before sending the first), and the
-    planner plans for the whole result (``cursor_tuple_fraction = 1``: one sort rather than
-    an index walk tuned for the first rows). A client that goes away closes the generator,
-    which ends the transaction."""
-    with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
-        yield
 
 
 def _drain(buffer: io.StringIO) -> str:
