@@ -37,25 +37,6 @@ class HyperswitchWebhookView(APIView):
     permission_classes = []
     throttle_classes = []
 
-    @extend_schema(
-        request={"application/json": {"type": "object"}},
-        parameters=[
-            OpenApiParameter(
-                SIGNATURE_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="Lowercase hex HMAC-SHA512 of the raw body",
-            )
-        ],
-        responses={
-            200: s.WebhookReceiptOutput,
-            400: ErrorResponse(
-                "Not a JSON object, or a refund event without id", "malformed_payload"
-            ),
-            401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
-        },
-    )
     def dispatch(self, request, *args, **kwargs):
         """A delivery is received before DRF's request wrapping, content negotiation and
         renderer, which its answer does not need: a 200 is one of a few fixed JSON bodies
@@ -82,7 +63,27 @@ class HyperswitchWebhookView(APIView):
         response["Allow"] = ", ".join(self.allowed_methods)  # as DRF's answer has it
         return response
 
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Lowercase hex HMAC-SHA512 of the raw body",
+            )
+        ],
+        responses={
+            200: s.WebhookReceiptOutput,
+            400: ErrorResponse(
+                "Not a JSON object, or a refund event without id", "malformed_payload"
+            ),
+            401: ErrorResponse("Missing or invalid signature; nothing stored", "invalid_signature"),
+        },
+    )
     def post(self, request):
+        # Only a refusal or an error reaches here (dispatch answers the 200s itself).
         raise self.refusal
 
 
