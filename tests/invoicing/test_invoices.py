@@ -195,6 +195,7 @@ def test_the_order_json_lists_its_invoices_at_a_constant_query_count(
             body = client.get("/api/v1/marketplace/orders").json()
         return body, len(counted.captured_queries)
 
+    client.get("/api/v1/marketplace/orders")  # warm: the caller comes from the cache after
     body, few = orders_page()
     invoice = Invoice.objects.get(order=order)
     assert body["results"][0]["invoices"] == [
